@@ -1,0 +1,24 @@
+// dray-containerd: the container supervisor (containerd's role). Thin main over src/supervisor.
+import { helpText, parseCommandLine, type CommandSpec } from '../common/command-line.ts';
+import { daemonFlags } from '../common/daemon-options.ts';
+import { runMain } from '../common/run-main.ts';
+import { DRAY_VERSION } from '../common/version.ts';
+
+const defaults = { dataRoot: '/var/lib/dray/containerd', execRoot: '/run/dray/containerd', host: 'unix:///run/dray/containerd.sock', pidfile: '/run/dray/containerd.pid' };
+const spec: CommandSpec = {
+  usage: 'dray-containerd [OPTIONS]',
+  description: 'Dray container supervisor: containerd-style gRPC API and Kubernetes CRI.',
+  flags: [
+    ...daemonFlags(defaults),
+    { name: 'version', short: 'v', type: 'boolean', description: 'Print version information and quit' },
+    { name: 'help', short: 'h', type: 'boolean', description: 'Print usage' },
+  ],
+};
+
+runMain('dray-containerd', (argv) => {
+  const { values } = parseCommandLine(spec, argv);
+  if (values['help']) { process.stdout.write(helpText(spec)); return 0; }
+  if (values['version']) { process.stdout.write(`dray-containerd ${DRAY_VERSION}\n`); return 0; }
+  process.stderr.write('dray-containerd: the supervisor is not built yet\n');
+  return 1;
+});

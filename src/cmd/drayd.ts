@@ -1,0 +1,25 @@
+// drayd: the engine daemon (dockerd's role). Thin main over src/engine.
+import { helpText, parseCommandLine, type CommandSpec } from '../common/command-line.ts';
+import { daemonFlags } from '../common/daemon-options.ts';
+import { runMain } from '../common/run-main.ts';
+import { DRAY_VERSION } from '../common/version.ts';
+
+const defaults = { dataRoot: '/var/lib/dray', execRoot: '/run/dray', host: 'unix:///run/dray/dray.sock', pidfile: '/run/dray/drayd.pid' };
+const spec: CommandSpec = {
+  usage: 'drayd [OPTIONS]',
+  description: 'Dray engine daemon: serves the Docker Engine API.',
+  flags: [
+    ...daemonFlags(defaults),
+    { name: 'containerd', type: 'string', value: 'addr', default: 'unix:///run/dray/containerd.sock', description: 'dray-containerd socket to use' },
+    { name: 'version', short: 'v', type: 'boolean', description: 'Print version information and quit' },
+    { name: 'help', short: 'h', type: 'boolean', description: 'Print usage' },
+  ],
+};
+
+runMain('drayd', (argv) => {
+  const { values } = parseCommandLine(spec, argv);
+  if (values['help']) { process.stdout.write(helpText(spec)); return 0; }
+  if (values['version']) { process.stdout.write(`Dray version ${DRAY_VERSION}\n`); return 0; }
+  process.stderr.write('drayd: the engine is not built yet (see issue "drayd: the Docker Engine API")\n');
+  return 1;
+});
