@@ -1,0 +1,77 @@
+// The snapshotter interface, containerd's model: an active snapshot is a
+// writable filesystem on top of a committed parent chain; a view is a
+// read-only one; committing an active snapshot freezes it under a name.
+
+export type SnapshotKind = 'active' | 'view' | 'committed';
+
+/** A filesystem mount, as containerd describes one (also what an OCI runtime needs). */
+export interface Mount {
+  /** 'bind' or 'overlay' */
+  type: string;
+  source: string;
+  options: string[];
+}
+
+export interface SnapshotInfo {
+  /** The key (active, view) or the name it was committed under. */
+  key: string;
+  kind: SnapshotKind;
+  /** The committed parent's name; undefined at the base of a chain. */
+  parent?: string;
+  labels: Record<string, string>;
+  created: Date;
+  updated: Date;
+}
+
+export interface Usage {
+  /** bytes allocated on disk (st_blocks * 512), each inode counted once */
+  size: number;
+  inodes: number;
+}
+
+export interface SnapshotOptions {
+  labels?: Record<string, string>;
+}
+
+/**
+ * How a layer is written into a snapshot's directory: 'overlay' when the
+ * directory is an overlay upper dir over `lowers` (deletions become overlay
+ * whiteouts), 'plain' when it holds the whole tree (deletions really delete).
+ */
+export interface ApplyTarget {
+  mode: 'overlay' | 'plain';
+  /** the directory the layer's entries are written into */
+  dir: string;
+  /** overlay mode: the committed parents' directories, nearest first */
+  lowers: string[];
+}
+
+export interface Snapshotter {
+  /** The driver: 'overlayfs' or 'naive'. */
+  readonly name: string;
+  prepare(key: string, parent?: string, opts?: SnapshotOptions): Promise<Mount[]>;
+  view(key: string, parent?: string, opts?: SnapshotOptions): Promise<Mount[]>;
+  /** The mounts of an active snapshot or a view. */
+  mounts(key: string): Mount[];
+  commit(name: string, key: string, opts?: SnapshotOptions): Promise<void>;
+  /** Refuses while the snapshot has children. */
+  remove(key: string): Promise<void>;
+  stat(key: string): SnapshotInfo;
+  /** Every snapshot, parents before their children. */
+  walk(fn: (info: SnapshotInfo) => void): void;
+  usage(key: string): Promise<Usage>;
+  /** Where layer application (and diff) writes and reads an active snapshot's changes. */
+  applyTarget(key: string): ApplyTarget;
+  /** The directory holding the snapshot's own files (upper dir, or the whole tree for naive). */
+  dir(key: string): string;
+  close(): void;
+}
+
+export class SnapshotError extends Error {
+  code: 'not-found' | 'exists' | 'invalid' | 'has-children' | 'failed-precondition';
+  constructor(code: SnapshotError['code'], message: string) {
+    super(message);
+    this.name = 'SnapshotError';
+    this.code = code;
+  }
+}
