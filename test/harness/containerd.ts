@@ -1,12 +1,11 @@
 // A real containerd (Debian's 1.6) on its own root, state, sockets and
 // config, without the CRI plugin (so it needs no CNI). `ctr(...)` runs ctr
 // against it. Stopping it kills its shims, unmounts and removes its folders.
-import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { killProcessesMentioning, logTail, removeTree, terminate } from './cleanup.ts';
-import { execCommand, waitUntil, type ExecOptions, type ExecResult } from './exec.ts';
-import { peerDir, track, untrack, type Peer } from './peers.ts';
+import { killProcessesMentioning, removeTree, terminate } from './cleanup.ts';
+import { execCommand, type ExecOptions, type ExecResult } from './exec.ts';
+import { awaitReady, launch, PEER_PATH, peerDir, track, untrack, type Peer } from './peers.ts';
 
 export const CONTAINERD = '/usr/bin/containerd';
 export const CTR = '/usr/bin/ctr';
@@ -63,15 +62,9 @@ export async function startContainerd(opts: ContainerdOptions = {}): Promise<Con
     opts.extraConfig ?? '',
     '',
   ].join('\n'));
-  const log = openSync(logFile, 'a');
-  const env: NodeJS.ProcessEnv = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: dir, LANG: 'C.UTF-8' };
-  const child = spawn(CONTAINERD, ['--config', configFile], { stdio: ['ignore', log, log], detached: true, env });
-  closeSync(log);
-  child.unref();
-  let exited: string | undefined;
-  child.on('exit', (code, sig) => { exited = `containerd exited (${sig ?? code})`; });
-  child.on('error', (e) => { exited = `containerd did not start: ${e.message}`; });
-  const pid = child.pid ?? -1;
+  const env: NodeJS.ProcessEnv = { PATH: PEER_PATH, HOME: dir, LANG: 'C.UTF-8' };
+  const launched = launch(CONTAINERD, ['--config', configFile], logFile, env);
+  const pid = launched.pid;
   let stopped = false;
   const peer: ContainerdPeer = {
     kind: 'containerd', pid, dir, root, state, address, configFile, logFile,
@@ -97,13 +90,7 @@ export async function startContainerd(opts: ContainerdOptions = {}): Promise<Con
     },
   };
   track(peer);
-  try {
-    await waitUntil('containerd', async () => (await execCommand(CTR, ['--address', address, 'version'], { env, timeoutMs: 5000 })).code === 0,
-      opts.startTimeoutMs ?? 30_000, () => exited);
-  } catch (err) {
-    const tail = logTail(logFile);
-    peer.stop();
-    throw new Error(`${(err as Error).message}\n--- containerd log (last lines) ---\n${tail}`);
-  }
+  await awaitReady(peer, launched, logFile,
+    async () => (await execCommand(CTR, ['--address', address, 'version'], { env, timeoutMs: 5000 })).code === 0, opts.startTimeoutMs ?? 30_000);
   return peer;
 }

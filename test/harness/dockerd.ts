@@ -4,14 +4,14 @@
 // processes (shims, docker-proxy), mounts, cgroups, the bridge and the
 // networks it created, and its iptables rules (the shared DOCKER* chains too,
 // when no other dockerd runs any more and they were not there before).
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, closeSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { alive, killProcessesMentioning, logTail, removeTree, terminate } from './cleanup.ts';
-import { execCommand, waitUntil, type ExecOptions, type ExecResult } from './exec.ts';
+import { alive, killProcessesMentioning, removeTree, terminate } from './cleanup.ts';
+import { execCommand, type ExecOptions, type ExecResult } from './exec.ts';
 import { chainPolicy, deleteChain, deleteRule, dumpTable, mentions, TABLES, type Table, type TableDump } from './iptables.ts';
-import { peerDir, track, untrack, type Peer } from './peers.ts';
+import { awaitReady, launch, PEER_PATH, peerDir, track, untrack, type Peer } from './peers.ts';
 
 export const DOCKERD = '/usr/sbin/dockerd';
 /** The docker CLIs: Debian's 20.10 and the newer static one. */
@@ -86,15 +86,9 @@ export async function startDockerd(opts: DockerdOptions = {}): Promise<DockerdPe
   if (opts.defaultRuntime) args.push('--default-runtime', opts.defaultRuntime);
   args.push(...(opts.extraArgs ?? []));
 
-  const log = openSync(logFile, 'a');
-  const env: NodeJS.ProcessEnv = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: dir, LANG: 'C.UTF-8' };
-  const child = spawn(DOCKERD, args, { stdio: ['ignore', log, log], detached: true, env });
-  closeSync(log);
-  child.unref();
-  let exited: string | undefined;
-  child.on('exit', (code, sig) => { exited = `dockerd exited (${sig ?? code})`; });
-  child.on('error', (e) => { exited = `dockerd did not start: ${e.message}`; });
-  const pid = child.pid ?? -1;
+  const env: NodeJS.ProcessEnv = { PATH: PEER_PATH, HOME: dir, LANG: 'C.UTF-8' };
+  const launched = launch(DOCKERD, args, logFile, env);
+  const pid = launched.pid;
 
   const cliEnv: NodeJS.ProcessEnv = { PATH: env.PATH, HOME: dir, LANG: 'C.UTF-8', DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: dockerConfig };
   let stopped = false;
@@ -126,13 +120,7 @@ export async function startDockerd(opts: DockerdOptions = {}): Promise<DockerdPe
     },
   };
   track(peer);
-  try {
-    await waitUntil('dockerd', () => ping(socket), opts.startTimeoutMs ?? 60_000, () => exited);
-  } catch (err) {
-    const tail = logTail(logFile);
-    peer.stop();
-    throw new Error(`${(err as Error).message}\n--- dockerd log (last lines) ---\n${tail}`);
-  }
+  await awaitReady(peer, launched, logFile, () => ping(socket), opts.startTimeoutMs ?? 60_000);
   return peer;
 }
 

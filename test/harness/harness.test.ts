@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { needsRoot } from '../support/root.ts';
 import { testImage } from '../images/index.ts';
@@ -116,4 +116,17 @@ test('dockerd killed with SIGKILL mid-work: stop() still removes shims, proxies,
   assert.equal(existsSync(d.dir), false);
   assert.equal(existsSync(`/sys/class/net/${d.bridge}`), false);
   for (const table of TABLES) assert.deepEqual(dumpTable(table).rules.filter((r) => mentions(r, [d.bridge, subnetPrefix])), []);
+});
+
+test('a peer that fails to start: the error carries its log tail, and nothing is left', needsRoot, async () => {
+  const peersBefore = runningPeers().length;
+  const bridgesBefore = new Set(readdirSync('/sys/class/net'));
+  await assert.rejects(startDockerd({ extraArgs: ['--no-such-flag'] }), (err: Error) => {
+    assert.match(err.message, /dockerd exited/);
+    assert.match(err.message, /--- dockerd log \(last lines\) ---[\s\S]*no-such-flag/);
+    return true;
+  });
+  assert.equal(runningPeers().length, peersBefore);
+  const added = [...readdirSync('/sys/class/net')].filter((b) => !bridgesBefore.has(b) && b.startsWith('drayt'));
+  assert.deepEqual(added, []);
 });

@@ -2,15 +2,14 @@
 // 127.0.0.1:<free port>, storing in its own folder: plain, with htpasswd
 // basic auth (bcrypt, made by apache2-utils' htpasswd), and/or with TLS from a
 // CA made here with openssl (CA and server certificate for 127.0.0.1 and localhost).
-import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, copyFileSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
-import { logTail, removeTree, terminate } from './cleanup.ts';
-import { waitUntil } from './exec.ts';
+import { removeTree, terminate } from './cleanup.ts';
 import { freePort } from './ports.ts';
-import { peerDir, track, untrack, type Peer } from './peers.ts';
+import { awaitReady, launch, PEER_PATH, peerDir, track, untrack, type Peer } from './peers.ts';
 
 export const REGISTRY = '/usr/bin/docker-registry';
 
@@ -87,16 +86,9 @@ async function startOnce(opts: RegistryOptions, port: number): Promise<RegistryP
     lines.push('auth:', '  htpasswd:', '    realm: dray-test', `    path: ${JSON.stringify(htpasswd)}`);
   }
   writeFileSync(configFile, `${lines.join('\n')}\n`);
-  const log = openSync(logFile, 'a');
   // A clean environment: REGISTRY_* variables would override the config.
-  const env: NodeJS.ProcessEnv = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', HOME: dir };
-  const child = spawn(REGISTRY, ['serve', configFile], { stdio: ['ignore', log, log], detached: true, env });
-  closeSync(log);
-  child.unref();
-  let exited: string | undefined;
-  child.on('exit', (code, sig) => { exited = `docker-registry exited (${sig ?? code})`; });
-  child.on('error', (e) => { exited = `docker-registry did not start: ${e.message}`; });
-  const pid = child.pid ?? -1;
+  const launched = launch(REGISTRY, ['serve', configFile], logFile, { PATH: PEER_PATH, HOME: dir });
+  const pid = launched.pid;
   const url = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   let stopped = false;
   const peer: RegistryPeer = {
@@ -113,17 +105,11 @@ async function startOnce(opts: RegistryOptions, port: number): Promise<RegistryP
     },
   };
   track(peer);
-  try {
-    const ca = caFile ? readFileSync(caFile) : undefined;
-    await waitUntil('docker-registry', async () => {
-      const status = await getStatus(`${url}/v2/`, ca);
-      return status === 200 || status === 401;
-    }, opts.startTimeoutMs ?? 30_000, () => exited);
-  } catch (err) {
-    const tail = logTail(logFile);
-    peer.stop();
-    throw new Error(`${(err as Error).message}\n--- docker-registry log (last lines) ---\n${tail}`);
-  }
+  const ca = caFile ? readFileSync(caFile) : undefined;
+  await awaitReady(peer, launched, logFile, async () => {
+    const status = await getStatus(`${url}/v2/`, ca);
+    return status === 200 || status === 401;
+  }, opts.startTimeoutMs ?? 30_000);
   return peer;
 }
 
