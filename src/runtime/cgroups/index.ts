@@ -1,0 +1,68 @@
+// The cgroup library's entry point: dray-runc, dray-containerd and drayd
+// import only from here.
+import { CgroupError } from './errors.ts';
+import { onCgroupFs } from './fsio.ts';
+import type { CgroupManager } from './manager.ts';
+import { cgroupMounts, detectCgroupMode, ownCgroups, type CgroupMode } from './mode.ts';
+import { cgroupDir, parseCgroupsPath } from './paths.ts';
+import { V1Cgroup } from './v1.ts';
+import { V2Cgroup } from './v2.ts';
+
+export { CgroupError } from './errors.ts';
+export { detectCgroupMode, type CgroupMode } from './mode.ts';
+export { parseCgroupsPath } from './paths.ts';
+export { validateResources } from './resources.ts';
+export type * from './resources.ts';
+export type { CgroupManager, CgroupPlan, FreezerState, OomWatchOptions } from './manager.ts';
+export type { CgroupStats, MemoryEntry, BlkioEntry, HugetlbStats } from './stats.ts';
+export { UNLIMITED } from './stats.ts';
+export { toDockerStats, type DockerCgroupStats } from './docker-stats.ts';
+export { sharesToWeight, blkioWeightToIoWeight, swapToV2 } from './convert.ts';
+
+export interface OpenCgroupOptions {
+  /** linux.cgroupsPath from config.json; see paths.ts for the rules. */
+  path: string | undefined;
+  /** the container id: the cgroup's name when path is absent. */
+  id: string;
+  /** default /sys/fs/cgroup */
+  fsRoot?: string;
+  /** default /proc (its self/mountinfo and self/cgroup are read) */
+  procRoot?: string;
+  /** skips detection (tests, or a caller that already knows) */
+  mode?: CgroupMode;
+}
+
+/** Resolves where the container's cgroup lives; touches nothing (call create()). */
+export function openCgroup(opts: OpenCgroupOptions): CgroupManager {
+  const fsRoot = opts.fsRoot ?? '/sys/fs/cgroup';
+  const procRoot = opts.procRoot ?? '/proc';
+  const mode = opts.mode ?? detectCgroupMode(fsRoot);
+  const p = parseCgroupsPath(opts.path, opts.id);
+  const mounts = cgroupMounts(fsRoot, procRoot);
+  const own = ownCgroups(procRoot);
+  const fake = !onCgroupFs(fsRoot) && !mounts.some((m) => onCgroupFs(m.mountpoint));
+  if (mode === 'v2') {
+    const h = mounts.find((m) => m.version === 2 && m.mountpoint === fsRoot) ?? { controllers: [], mountpoint: fsRoot, root: '/', version: 2 as const };
+    return new V2Cgroup(fsRoot, cgroupDir(h, p, own.get('')), fake);
+  }
+  const paths: Record<string, string> = {};
+  const mountpoints: Record<string, string> = {};
+  for (const h of mounts) {
+    if (h.version === 2) {
+      // Hybrid: join the (controller-less) unified hierarchy too, as runc does,
+      // so tools that look there (and cgroup.events) see the container.
+      if (mode === 'hybrid') {
+        paths[''] = cgroupDir(h, p, own.get(''));
+        mountpoints[''] = h.mountpoint;
+      }
+      continue;
+    }
+    for (const c of h.controllers) {
+      if (c.startsWith('name=')) continue;
+      paths[c] = cgroupDir(h, p, own.get(c));
+      mountpoints[c] = h.mountpoint;
+    }
+  }
+  if (!Object.keys(paths).length) throw new CgroupError(`no cgroup v1 hierarchy is mounted under ${fsRoot}`);
+  return new V1Cgroup(mode, paths, mountpoints, fake);
+}

@@ -1,0 +1,35 @@
+// Processes of a cgroup subtree, and signalling them.
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { readOpt, subtreeDeepestFirst } from './fsio.ts';
+
+export function readProcs(dir: string): number[] {
+  const out = new Set<number>();
+  for (const d of subtreeDeepestFirst(dir)) {
+    for (const line of (readOpt(join(d, 'cgroup.procs')) ?? '').split('\n')) {
+      if (/^\d+$/.test(line.trim())) out.add(Number(line));
+    }
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+/** Signals each pid; a process that exited meanwhile (ESRCH) is not an error. */
+export function signalAll(pids: readonly number[], signal: NodeJS.Signals | number): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+    }
+  }
+}
+
+/** Polls until done() or the attempt budget runs out; returns whether done. */
+export async function waitFor(done: () => boolean, attempts = 200, delayMs = 5, onRetry?: (i: number) => void): Promise<boolean> {
+  for (let i = 0; i < attempts; i++) {
+    if (done()) return true;
+    onRetry?.(i);
+    await sleep(delayMs);
+  }
+  return done();
+}
