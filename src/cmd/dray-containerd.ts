@@ -1,6 +1,6 @@
 // dray-containerd: the container supervisor (containerd's role). Thin main over src/supervisor.
 import { helpText, parseCommandLine, type CommandSpec } from '../common/command-line.ts';
-import { daemonFlags } from '../common/daemon-options.ts';
+import { daemonFlags, daemonOptions } from '../common/daemon-options.ts';
 import { runMain } from '../common/run-main.ts';
 import { DRAY_VERSION } from '../common/version.ts';
 
@@ -15,10 +15,11 @@ const spec: CommandSpec = {
   ],
 };
 
-runMain('dray-containerd', (argv) => {
+runMain('dray-containerd', async (argv) => {
   const { values } = parseCommandLine(spec, argv);
   if (values['help']) { process.stdout.write(helpText(spec)); return 0; }
   if (values['version']) { process.stdout.write(`dray-containerd ${DRAY_VERSION}\n`); return 0; }
-  process.stderr.write('dray-containerd: the supervisor is not built yet\n');
-  return 1;
+  // Loaded only here, so --help and --version stay fast.
+  const { runDaemon } = await import('../supervisor/daemon.ts');
+  return runDaemon(daemonOptions(values, defaults));
 });

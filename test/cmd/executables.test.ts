@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 const root = new URL('../../', import.meta.url).pathname;
 const version = (JSON.parse(readFileSync(root + 'package.json', 'utf8')) as { version: string }).version;
 
-for (const bin of ['dray', 'drayd', 'dray-containerd', 'dray-runc', 'dray-shim']) {
+for (const bin of ['dray', 'drayd', 'dray-containerd', 'dray-runc', 'dray-shim', 'dray-ctr']) {
   test(`${bin} answers --version and --help`, () => {
     assert.match(execFileSync(root + 'bin/' + bin, ['--version'], { encoding: 'utf8' }), new RegExp(version.replace(/\./g, '\\.')));
     assert.match(execFileSync(root + 'bin/' + bin, ['--help'], { encoding: 'utf8' }), /Usage|USAGE/);

@@ -1,0 +1,31 @@
+// Errors of the supervisor's stores and services, each carrying the gRPC
+// status code a client receives, so every failure reaches the client with
+// the right code and a clear message (never a bare INTERNAL).
+import { status } from '@grpc/grpc-js';
+
+export class ApiError extends Error {
+  readonly code: status;
+  constructor(code: status, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+export const invalidArgument = (msg: string): ApiError => new ApiError(status.INVALID_ARGUMENT, msg);
+export const notFound = (msg: string): ApiError => new ApiError(status.NOT_FOUND, msg);
+export const alreadyExists = (msg: string): ApiError => new ApiError(status.ALREADY_EXISTS, msg);
+export const failedPrecondition = (msg: string): ApiError => new ApiError(status.FAILED_PRECONDITION, msg);
+export const unimplemented = (msg: string): ApiError => new ApiError(status.UNIMPLEMENTED, msg);
+
+/** The status code for any thrown value: ApiError's own, or from common Node error codes, else INTERNAL. */
+export function statusOf(err: unknown): status {
+  if (err instanceof ApiError) return err.code;
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'number' && code >= 0 && code <= 16) return code as status;
+  switch (code) {
+    case 'ENOENT': return status.NOT_FOUND;
+    case 'EEXIST': return status.ALREADY_EXISTS;
+    case 'EINVAL': return status.INVALID_ARGUMENT;
+    default: return status.INTERNAL;
+  }
+}

@@ -1,0 +1,75 @@
+// The supervisor: its metadata, its event bus, and its gRPC services on
+// one server. Tests and the daemon's main build it the same way.
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Logger } from '../common/log.ts';
+import { serviceDefinition, SERVICES, type ServiceKey } from './api/protos.ts';
+import { EventBus } from './events/bus.ts';
+import type { Metadata } from './metadata/metadata.ts';
+import { prepareSocket, restrictSocket, unixSocketPath } from './listen.ts';
+import type { RpcContext } from './rpc.ts';
+import { unimplementedService } from './rpc.ts';
+import type { ServiceDeps } from './services/deps.ts';
+import { namespacesService } from './services/namespaces.ts';
+import { containersService } from './services/containers.ts';
+import { leasesService } from './services/leases.ts';
+import { eventsService } from './services/events.ts';
+import { versionService } from './services/version.ts';
+import { HealthState, healthService } from './services/health.ts';
+
+export interface SupervisorOptions {
+  metadata: Metadata;
+  log?: Logger;
+}
+
+export class Supervisor {
+  readonly metadata: Metadata;
+  readonly bus = new EventBus();
+  readonly log: Logger;
+  readonly health: HealthState;
+  private readonly server: Server;
+  private readonly sockets: string[] = [];
+
+  constructor(opts: SupervisorOptions) {
+    this.metadata = opts.metadata;
+    this.log = opts.log ?? new Logger('info');
+    const rpc: RpcContext = { log: this.log, namespaceExists: (n) => this.metadata.namespaces.exists(n) };
+    const deps: ServiceDeps = { log: this.log, metadata: this.metadata, bus: this.bus, rpc };
+    this.health = new HealthState(Object.values(SERVICES));
+    this.server = new Server({ 'grpc.max_receive_message_length': 32 << 20 });
+    const add = (key: ServiceKey, impl: ReturnType<typeof versionService>): void => { this.server.addService(serviceDefinition(key), impl); };
+    add('namespaces', namespacesService(deps));
+    add('containers', containersService(deps));
+    add('leases', leasesService(deps));
+    add('events', eventsService(deps));
+    add('version', versionService(deps));
+    add('health', healthService(deps, this.health));
+    const later = 'not implemented in this dray-containerd yet (the images library and shim are not wired in)';
+    for (const key of ['content', 'images', 'snapshots', 'tasks'] as const) add(key, unimplementedService(serviceDefinition(key), later));
+  }
+
+  /** Listens on each address (unix sockets only). */
+  async listen(addresses: string[]): Promise<void> {
+    for (const address of addresses) {
+      const path = unixSocketPath(address);
+      await prepareSocket(path);
+      await new Promise<number>((resolve, reject) => {
+        this.server.bindAsync(`unix://${path}`, ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+      });
+      restrictSocket(path);
+      this.sockets.push(path);
+      this.log.info('serving', { address: `unix://${path}` });
+    }
+  }
+
+  /** Stops accepting calls, lets running unary calls finish (up to graceMs), then ends streams. */
+  async stop(graceMs = 5000): Promise<void> {
+    // Long-lived streams (events, health watches) end first, so the shutdown is not held up by them.
+    this.health.shutdown();
+    this.bus.close();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => { this.server.forceShutdown(); resolve(); }, graceMs);
+      this.server.tryShutdown(() => { clearTimeout(timer); resolve(); });
+    });
+    this.metadata.close();
+  }
+}
