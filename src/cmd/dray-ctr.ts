@@ -33,8 +33,8 @@ function splitGlobal(argv: string[]): [string[], string[]] {
 runMain('dray-ctr', async (argv) => {
   const [globalArgs, rest] = splitGlobal(argv);
   const { values } = parseCommandLine(spec, globalArgs);
-  if (values['help'] || rest.length === 0 || rest[0] === 'help') { process.stdout.write(helpText(spec)); return 0; }
   if (values['version']) { process.stdout.write(`dray-ctr ${DRAY_VERSION}\n`); return 0; }
+  if (values['help'] || rest.length === 0 || rest[0] === 'help') { process.stdout.write(helpText(spec)); return 0; }
   const timeout = Number(values['timeout']);
   if (!Number.isFinite(timeout) || timeout < 0) throw new UsageError(`bad --timeout ${JSON.stringify(values['timeout'])}`);
   const { runCtr } = await import('../supervisor/ctr/run.ts');
