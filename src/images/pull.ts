@@ -1,0 +1,259 @@
+// Pull: resolve a reference, fetch the index/manifest, config and layers into
+// the content store under a lease (so GC cannot race the pull), record the
+// image, and report progress per layer as Docker does. Layers are handed to
+// an optional unpack hook in order, each as soon as it and the ones below it
+// are down, so unpacking overlaps downloading.
+import type { Descriptor, Platform, Writer } from './content/types.ts';
+import { ContentError, isContentError } from './content/errors.ts';
+import { writeBlob } from './content/local-store.ts';
+import { shortId } from './content/digest.ts';
+import type { ImageStores } from './metadata/open.ts';
+import { parseImageConfig, type ImageConfig } from './manifest/config.ts';
+import { parseManifest, selectManifest, ManifestError, type ImageManifest } from './manifest/manifest.ts';
+import { CONFIG_TYPES, layerType } from './manifest/media-types.ts';
+import { formatPlatform, hostPlatform, normalizePlatform } from './manifest/platform.ts';
+import { formatReference, parseImageReference, type Reference } from './reference/reference.ts';
+import type { RegistryClient } from './registry/client.ts';
+import { RegistryError } from './registry/errors.ts';
+import type { ProgressSink } from './registry/progress.ts';
+import type { Repository } from './registry/repository.ts';
+
+export interface ImageLayer {
+  index: number;
+  descriptor: Descriptor;
+  diffId: string;
+  /** Non-distributable layer that was not downloaded (its blob is absent). */
+  skipped?: boolean;
+}
+
+export interface PullOptions {
+  platform?: Platform;
+  onProgress?: ProgressSink;
+  /** Parallel layer downloads (Docker's max-concurrent-downloads, default 3). */
+  concurrency?: number;
+  /** Fetch non-distributable layers from their urls (default: skip them, keep the descriptor). */
+  allowNondistributableUrls?: boolean;
+  /** Called once per layer, in order, each after the layers below it. */
+  unpack?: (layer: ImageLayer, image: { config: ImageConfig; manifest: ImageManifest }) => Promise<void>;
+}
+
+export interface PullResult {
+  name: string;
+  reference: Reference;
+  /** What the image record points at: the index when the registry served one. */
+  target: Descriptor;
+  manifest: Descriptor;
+  configDesc: Descriptor;
+  config: ImageConfig;
+  layers: ImageLayer[];
+}
+
+export const SOURCE_LABEL_PREFIX = 'containerd.io/distribution.source.';
+
+function sourceLabels(stores: ImageStores, ref: Reference, digest: string): Record<string, string> {
+  const key = SOURCE_LABEL_PREFIX + ref.domain;
+  const prev = stores.content.labels.get(digest)[key];
+  const repos = new Set((prev ?? '').split(',').filter(Boolean));
+  repos.add(ref.path);
+  return { [key]: [...repos].join(',') };
+}
+
+/** The name an image record gets: the full normalized reference. */
+export function imageName(ref: Reference): string {
+  return formatReference(ref);
+}
+
+export async function pull(stores: ImageStores, client: RegistryClient, reference: string, opts: PullOptions = {}): Promise<PullResult> {
+  const ref = parseImageReference(reference);
+  const want = normalizePlatform(opts.platform ?? hostPlatform());
+  const tagOrDigest = ref.digest ?? ref.tag!;
+  const progress = opts.onProgress ?? (() => undefined);
+
+  // Mirrors first; the first endpoint that resolves serves the whole pull.
+  let repo: Repository | undefined;
+  let target: Descriptor | undefined;
+  const errors: string[] = [];
+  const repos = client.repositories(ref, 'pull');
+  for (const r of repos) {
+    try {
+      target = await r.resolve(tagOrDigest);
+      repo = r;
+      break;
+    } catch (e) {
+      errors.push((e as Error).message);
+      const last = r === repos[repos.length - 1];
+      // A registry's own "not found" or "denied" is final; a mirror's is not.
+      if (last || !r.transport.endpoint.mirror) throw e;
+    }
+  }
+  if (!repo || !target) throw new RegistryError(`pull ${reference}: ${errors.join('; ')}`);
+  const r = repo;
+
+  const lease = stores.leases.create({ expiresInMs: 24 * 3600 * 1000, labels: { 'dray.pull': formatReference(ref) } });
+  const hold = (d: string): void => stores.leases.addResource(lease.id, { type: 'content', id: d });
+  try {
+    const fetchSmall = async (desc: Descriptor, kind: 'manifest' | 'config'): Promise<Buffer> => {
+      hold(desc.digest);
+      if (await stores.content.exists(desc.digest)) return stores.content.readBlob(desc, 16 << 20);
+      let data: Buffer;
+      if (kind === 'manifest') data = await r.fetchManifest(desc);
+      else {
+        await fetchBlobInto(stores, r, ref, desc, progress, false);
+        return stores.content.readBlob(desc, 16 << 20);
+      }
+      await writeBlob(stores.content, `pull-${desc.digest}`, data, desc, sourceLabels(stores, ref, desc.digest));
+      return data;
+    };
+
+    let manifestDesc = target;
+    let parsed = parseManifest(await fetchSmall(target, 'manifest'), target.mediaType);
+    for (let depth = 0; parsed.kind === 'index'; depth++) {
+      if (depth > 2) throw new ManifestError('nested indexes are too deep');
+      const chosen = selectManifest(parsed.index, want);
+      if (!chosen) {
+        throw new ManifestError(`no matching manifest for ${formatPlatform(want)} in the manifest list entries`);
+      }
+      manifestDesc = chosen;
+      parsed = parseManifest(await fetchSmall(chosen, 'manifest'), chosen.mediaType);
+    }
+    const manifest = parsed.manifest;
+    if (!CONFIG_TYPES.includes(manifest.config.mediaType)) {
+      throw new ManifestError(`${formatReference(ref)} is not a container image: config media type ${manifest.config.mediaType}`);
+    }
+    const config = parseImageConfig(await fetchSmall(manifest.config, 'config'));
+    if (config.rootfs.diff_ids.length !== manifest.layers.length) {
+      throw new ManifestError(`invalid image: ${manifest.layers.length} layers but ${config.rootfs.diff_ids.length} diff_ids in the config`);
+    }
+    const layers: ImageLayer[] = manifest.layers.map((d, index) => {
+      const lt = layerType(d.mediaType);
+      if (!lt) throw new ManifestError(`unsupported layer media type ${d.mediaType}`);
+      const skipped = lt.foreign && !(opts.allowNondistributableUrls && d.urls && d.urls.length > 0);
+      return { index, descriptor: d, diffId: config.rootfs.diff_ids[index]!, ...(skipped ? { skipped } : {}) };
+    });
+
+    await downloadLayers(stores, r, ref, layers, { ...opts, onProgress: progress, hold }, { config, manifest });
+
+    const name = imageName(ref);
+    stores.images.put(name, target);
+    return { name, reference: ref, target, manifest: manifestDesc, configDesc: manifest.config, config, layers };
+  } finally {
+    stores.leases.delete(lease.id);
+  }
+}
+
+async function fetchBlobInto(stores: ImageStores, repo: Repository, ref: Reference, desc: Descriptor, sink: ProgressSink, announce: boolean, urls?: string[]): Promise<'exists' | 'fetched'> {
+  const id = shortId(desc.digest);
+  const ingestRef = `pull-${desc.digest}`;
+  let w: Writer;
+  try {
+    w = await stores.content.writer({ ref: ingestRef, expected: desc.digest, total: desc.size, wait: true });
+  } catch (e) {
+    if (isContentError(e, 'already-exists')) return 'exists';
+    throw e;
+  }
+  try {
+    if (announce) sink({ id, status: 'Downloading', progressDetail: { current: w.status().offset, total: desc.size } });
+    await repo.fetchBlob(desc, w, { progress: announce ? sink : () => undefined, labels: sourceLabels(stores, ref, desc.digest), ...(urls ? { urls } : {}) });
+    return 'fetched';
+  } catch (e) {
+    await w.close();
+    // A full disk or a blob that never verifies: drop the partial data.
+    // Anything else (a dropped registry) keeps it so the next pull resumes.
+    if ((e instanceof ContentError && /no space|quota/.test(e.message)) || (e instanceof RegistryError && /digest mismatch|more data/.test(e.message))) {
+      await stores.content.abort(ingestRef).catch(() => undefined);
+    }
+    throw e;
+  } finally {
+    await w.close();
+  }
+}
+
+async function downloadLayers(
+  stores: ImageStores,
+  repo: Repository,
+  ref: Reference,
+  layers: ImageLayer[],
+  opts: PullOptions & { onProgress: ProgressSink; hold: (digest: string) => void },
+  image: { config: ImageConfig; manifest: ImageManifest },
+): Promise<void> {
+  const sink = opts.onProgress;
+  const concurrency = Math.max(1, Math.min(opts.concurrency ?? 3, 32));
+  const done: Promise<void>[] = [];
+  const resolvers: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  for (const _ of layers) {
+    done.push(new Promise<void>((resolve, reject) => resolvers.push({ resolve, reject })));
+  }
+  for (const d of done) d.catch(() => undefined);
+  for (const l of layers) sink({ id: shortId(l.descriptor.digest), status: 'Pulling fs layer' });
+
+  let failed: unknown;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      if (failed !== undefined) return;
+      const i = next++;
+      if (i >= layers.length) return;
+      const l = layers[i]!;
+      const id = shortId(l.descriptor.digest);
+      try {
+        opts.hold(l.descriptor.digest);
+        if (l.skipped) sink({ id, status: 'Skipped foreign layer' });
+        else {
+          const urls = layerType(l.descriptor.mediaType)?.foreign && opts.allowNondistributableUrls ? l.descriptor.urls : undefined;
+          const r = await fetchBlobInto(stores, repo, ref, l.descriptor, sink, true, urls);
+          sink({ id, status: r === 'exists' ? 'Already exists' : 'Download complete' });
+        }
+        resolvers[i]!.resolve();
+      } catch (e) {
+        failed ??= e;
+        resolvers[i]!.reject(e);
+        return;
+      }
+    }
+  };
+  // Layers beyond the pool's first round wait, as Docker shows them.
+  for (let i = concurrency; i < layers.length; i++) {
+    sink({ id: shortId(layers[i]!.descriptor.digest), status: 'Waiting' });
+  }
+  const workers = Array.from({ length: Math.min(concurrency, layers.length) }, () => worker());
+
+  // Unpack in order, overlapping the downloads still running.
+  const unpacking = (async () => {
+    for (let i = 0; i < layers.length; i++) {
+      await done[i];
+      const l = layers[i]!;
+      if (opts.unpack) await opts.unpack(l, image);
+      if (!l.skipped) sink({ id: shortId(l.descriptor.digest), status: 'Pull complete' });
+    }
+  })();
+  const results = await Promise.allSettled([...workers, unpacking]);
+  if (failed !== undefined) throw failed;
+  const bad = results.find((x) => x.status === 'rejected') as PromiseRejectedResult | undefined;
+  if (bad) throw bad.reason;
+}
+
+/**
+ * The layers of a stored image in order with their diff_ids (for unpacking
+ * after the pull, or re-unpacking): the image's target may be an index.
+ */
+export async function imageLayers(stores: ImageStores, target: Descriptor, platform?: Platform): Promise<{ manifest: ImageManifest; manifestDesc: Descriptor; config: ImageConfig; layers: ImageLayer[] }> {
+  const want = normalizePlatform(platform ?? hostPlatform());
+  let desc = target;
+  let parsed = parseManifest(await stores.content.readBlob(desc, 16 << 20), desc.mediaType);
+  for (let depth = 0; parsed.kind === 'index'; depth++) {
+    if (depth > 2) throw new ManifestError('nested indexes are too deep');
+    const chosen = selectManifest(parsed.index, want);
+    if (!chosen) throw new ManifestError(`no matching manifest for ${formatPlatform(want)} in the manifest list entries`);
+    desc = chosen;
+    parsed = parseManifest(await stores.content.readBlob(desc, 16 << 20), desc.mediaType);
+  }
+  const manifest = parsed.manifest;
+  const config = parseImageConfig(await stores.content.readBlob(manifest.config, 16 << 20));
+  if (config.rootfs.diff_ids.length !== manifest.layers.length) throw new ManifestError('invalid image: layer count and diff_ids differ');
+  const layers: ImageLayer[] = [];
+  for (const [index, d] of manifest.layers.entries()) {
+    const present = await stores.content.exists(d.digest);
+    layers.push({ index, descriptor: d, diffId: config.rootfs.diff_ids[index]!, ...(present ? {} : { skipped: true }) });
+  }
+  return { manifest, manifestDesc: desc, config, layers };
+}
