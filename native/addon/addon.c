@@ -92,6 +92,7 @@ static napi_value init(napi_env env, napi_value exports) {
   dray_register_fs(env, exports);
   dray_register_mount(env, exports);
   dray_register_fdpass(env, exports);
+  dray_register_bpf(env, exports);
   return exports;
 }
 

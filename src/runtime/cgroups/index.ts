@@ -2,8 +2,9 @@
 // import only from here.
 import { CgroupError } from './errors.ts';
 import { onCgroupFs } from './fsio.ts';
-import type { CgroupManager } from './manager.ts';
+import type { CgroupManager, SavedCgroup } from './manager.ts';
 import { cgroupMounts, detectCgroupMode, ownCgroups, type CgroupMode } from './mode.ts';
+import { posix } from 'node:path';
 import { cgroupDir, parseCgroupsPath } from './paths.ts';
 import { V1Cgroup } from './v1.ts';
 import { V2Cgroup } from './v2.ts';
@@ -13,7 +14,7 @@ export { detectCgroupMode, type CgroupMode } from './mode.ts';
 export { parseCgroupsPath } from './paths.ts';
 export { validateResources } from './resources.ts';
 export type * from './resources.ts';
-export type { CgroupManager, CgroupPlan, FreezerState, OomWatchOptions } from './manager.ts';
+export type { CgroupManager, CgroupPlan, FreezerState, OomWatchOptions, SavedCgroup } from './manager.ts';
 export type { CgroupStats, MemoryEntry, BlkioEntry, HugetlbStats } from './stats.ts';
 export { UNLIMITED } from './stats.ts';
 export { toDockerStats, type DockerCgroupStats } from './docker-stats.ts';
@@ -65,4 +66,33 @@ export function openCgroup(opts: OpenCgroupOptions): CgroupManager {
   }
   if (!Object.keys(paths).length) throw new CgroupError(`no cgroup v1 hierarchy is mounted under ${fsRoot}`);
   return new V1Cgroup(mode, paths, mountpoints, fake);
+}
+
+/** Opens the cgroup recorded by saved() (a state file is external input: checked). */
+export function reopenCgroup(input: unknown): CgroupManager {
+  const bad = (why: string): never => {
+    throw new CgroupError(`saved cgroup state is invalid: ${why}`);
+  };
+  if (typeof input !== 'object' || input === null) return bad('not an object');
+  const s = input as Partial<SavedCgroup>;
+  if (s.mode !== 'v1' && s.mode !== 'v2' && s.mode !== 'hybrid') return bad(`mode ${JSON.stringify(s.mode)}`);
+  if (typeof s.paths !== 'object' || s.paths === null || typeof s.mountpoints !== 'object' || s.mountpoints === null) return bad('paths');
+  const paths: Record<string, string> = {};
+  const mountpoints: Record<string, string> = {};
+  for (const [c, dir] of Object.entries(s.paths)) {
+    const mp = s.mountpoints[c];
+    if (typeof dir !== 'string' || typeof mp !== 'string' || !posix.isAbsolute(mp) || posix.normalize(dir) !== dir || !dir.startsWith(mp + '/')) {
+      return bad(`${c || 'unified'}: ${JSON.stringify(dir)} is not a directory under ${JSON.stringify(mp)}`);
+    }
+    paths[c] = dir;
+    mountpoints[c] = mp;
+  }
+  const first = Object.values(mountpoints)[0];
+  if (first === undefined) return bad('no paths');
+  const fake = !onCgroupFs(first);
+  if (s.mode === 'v2') {
+    if (!paths[''] || Object.keys(paths).length !== 1) return bad('v2 has exactly one path');
+    return new V2Cgroup(first, paths[''], fake);
+  }
+  return new V1Cgroup(s.mode, paths, mountpoints, fake);
 }

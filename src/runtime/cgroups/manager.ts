@@ -20,6 +20,17 @@ export interface OomWatchOptions {
   intervalMs?: number;
 }
 
+/**
+ * What a runtime keeps in its state file to find the cgroup again: a relative
+ * cgroupsPath depends on the caller's own cgroup, which a later verb may not share.
+ */
+export interface SavedCgroup {
+  mode: CgroupMode;
+  paths: Record<string, string>;
+  /** the mount point of each path's hierarchy */
+  mountpoints: Record<string, string>;
+}
+
 export interface CgroupManager {
   readonly mode: CgroupMode;
   /** v1: controller -> directory ("" for the unified directory on hybrid hosts); v2: { "": directory }. */
@@ -46,4 +57,6 @@ export interface CgroupManager {
   oomKillCount(): number;
   /** Calls cb with the new total each time the OOM-kill counter rises; returns a stop function. */
   onOom(cb: (total: number) => void, opts?: OomWatchOptions): () => void;
+  /** For the state file; reopenCgroup() takes it back. */
+  saved(): SavedCgroup;
 }

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { CgroupError } from './errors.ts';
 import { applyWrites, exists, isDir, readKeyed, readNumber, readOpt, removeCgroupDir, subtreeDeepestFirst, writeValue, type CgroupWrite } from './fsio.ts';
 import { emulateDeviceRules, v1DeviceWrites } from './devices.ts';
-import type { CgroupManager, CgroupPlan, FreezerState, OomWatchOptions } from './manager.ts';
+import type { CgroupManager, CgroupPlan, FreezerState, OomWatchOptions, SavedCgroup } from './manager.ts';
 import type { CgroupMode } from './mode.ts';
 import { watchOomCounter } from './oom.ts';
 import { readProcs, signalAll, waitFor } from './procs.ts';
@@ -286,5 +286,9 @@ export class V1Cgroup implements CgroupManager {
   onOom(cb: (total: number) => void, opts?: OomWatchOptions): () => void {
     this.need('memory', 'an OOM watch');
     return watchOomCounter(() => this.oomKillCount(), undefined, cb, opts);
+  }
+
+  saved(): SavedCgroup {
+    return { mode: this.mode, paths: { ...this.paths }, mountpoints: { ...this.mountpoints } };
   }
 }

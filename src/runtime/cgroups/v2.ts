@@ -8,7 +8,7 @@ import { applyWrites, exists, isDir, readKeyed, readNumber, readOpt, removeCgrou
 import { blkioWeightToIoWeight, sharesToWeight, swapToV2, v2Limit } from './convert.ts';
 import { emulateDeviceRules } from './devices.ts';
 import { attachDeviceFilter } from './bpf.ts';
-import type { CgroupManager, CgroupPlan, FreezerState, OomWatchOptions } from './manager.ts';
+import type { CgroupManager, CgroupPlan, FreezerState, OomWatchOptions, SavedCgroup } from './manager.ts';
 import { watchOomCounter } from './oom.ts';
 import { readProcs, signalAll, waitFor } from './procs.ts';
 import { toBig, validateResources, type LinuxResources } from './resources.ts';
@@ -237,6 +237,10 @@ export class V2Cgroup implements CgroupManager {
 
   onOom(cb: (total: number) => void, opts?: OomWatchOptions): () => void {
     return watchOomCounter(() => this.oomKillCount(), join(this.dir, 'memory.events'), cb, opts);
+  }
+
+  saved(): SavedCgroup {
+    return { mode: 'v2', paths: { '': this.dir }, mountpoints: { '': this.root } };
   }
 }
 

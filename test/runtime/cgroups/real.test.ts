@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { detectCgroupMode, openCgroup, toDockerStats, type CgroupManager } from '../../../src/runtime/cgroups/index.ts';
+import { detectCgroupMode, openCgroup, reopenCgroup, toDockerStats, type CgroupManager } from '../../../src/runtime/cgroups/index.ts';
 import { needsRoot } from '../../support/root.ts';
 
 const mode = (() => {
@@ -81,6 +81,7 @@ test('a process joins the cgroup, a memory limit lands in the kernel, destroy le
   const p = runIn(cg, 'echo ready; read x');
   await until(() => p.out().includes('ready'), 'the process');
   assert.deepEqual(cg.pids(), [p.child.pid]);
+  assert.deepEqual(reopenCgroup(JSON.parse(JSON.stringify(cg.saved()))).pids(), [p.child.pid]);
   const inner = v2 ? cg.paths[''] : cg.paths['memory'];
   const line = readFileSync(`/proc/${p.child.pid}/cgroup`, 'utf8').split('\n').find((l) => (v2 ? l.startsWith('0::') : /:memory:/.test(l)));
   assert.ok(inner?.endsWith(line?.split(':')[2] ?? '?'), `${line} vs ${inner}`);

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { openCgroup, detectCgroupMode, CgroupError } from '../../../src/runtime/cgroups/index.ts';
+import { openCgroup, reopenCgroup, detectCgroupMode, CgroupError } from '../../../src/runtime/cgroups/index.ts';
 import { fakeV1, fakeV2, type FakeHost } from './fake-cgroupfs.ts';
 
 function host(t: { after: (fn: () => void) => void }, opts?: Parameters<typeof fakeV1>[0]): FakeHost {
@@ -320,4 +320,27 @@ test('onOom fires when memory.oom_control\'s oom_kill rises', async (t) => {
   for (let i = 0; i < 200 && !seen.length; i++) await new Promise((r) => setTimeout(r, 10));
   assert.deepEqual(seen, [1]);
   assert.equal(cg.oomKillCount(), 1);
+});
+
+test('saved() round-trips through reopenCgroup (JSON), and tampered state is refused', (t) => {
+  const h = host(t, { hybrid: true, own: { memory: '/process_api/abc' } });
+  h.addCgroup('process_api/abc/c1');
+  h.addCgroup('c1'); // pids: our own cgroup there is the root
+  const cg = open(h, 'c1');
+  const saved = JSON.parse(JSON.stringify(cg.saved()));
+  const again = reopenCgroup(saved);
+  assert.deepEqual(again.paths, cg.paths);
+  assert.equal(again.mode, 'hybrid');
+  again.set({ pids: { limit: 5 } });
+  assert.equal(h.read('pids/c1/pids.max'), '5');
+  const v2 = fakeV2();
+  t.after(() => v2.cleanup());
+  const cg2 = openCgroup({ path: '/x/c1', id: 'c1', fsRoot: v2.fsRoot, procRoot: v2.procRoot });
+  assert.deepEqual(reopenCgroup(cg2.saved()).saved(), cg2.saved());
+  const evil = structuredClone(saved);
+  evil.paths.memory = evil.mountpoints.memory + '/../../etc';
+  assert.throws(() => reopenCgroup(evil), /saved cgroup state is invalid/);
+  assert.throws(() => reopenCgroup({ ...saved, mode: 'v3' }), /mode/);
+  assert.throws(() => reopenCgroup({ ...saved, paths: { memory: '/etc' } }), /not a directory under/);
+  assert.throws(() => reopenCgroup(null), /not an object/);
 });
