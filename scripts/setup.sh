@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 # Debian packages: the toolchain, and the real peers the tests run against.
 PKGS="build-essential make gcc git ca-certificates xz-utils iproute2 iptables nftables
  docker.io containerd runc crun docker-registry skopeo umoci
- busybox-static debootstrap valgrind jq uidmap apache2-utils openssl"
+ busybox-static debootstrap valgrind jq uidmap
+ libseccomp-dev apache2-utils openssl"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

@@ -52,7 +52,7 @@ export interface CompiledSeccomp {
   warnings: string[];
 }
 
-type Outcome = { kind: 'ret'; value: number } | { kind: 'chain'; rules: Rule[]; label: Label };
+type Outcome = { kind: 'ret'; value: number } | { kind: 'chain'; rules: Rule[]; label: Label; bits32: boolean };
 interface Segment {
   lo: number;
   hi: number;
@@ -92,7 +92,8 @@ function outcomes(policy: SeccompPolicy, arch: Arch): { byNr: Map<number, Outcom
   const byNr = new Map<number, Outcome>();
   for (const [nr, rules] of rulesByNr) {
     const plain = rules.find((r) => r.args.length === 0);
-    byNr.set(nr, plain ? { kind: 'ret', value: plain.action } : { kind: 'chain', rules, label: new Label(`chain ${nr}`) });
+    const chain: Outcome = { kind: 'chain', rules, label: new Label(`chain ${nr}`), bits32: arch === 'i386' || arch === 'x32' };
+    byNr.set(nr, plain ? { kind: 'ret', value: plain.action } : chain);
   }
   return { byNr, max };
 }
@@ -139,7 +140,28 @@ function merge(segs: Segment[]): Segment[] {
   return out;
 }
 
-function emitCondition(asm: Assembler, c: Condition, fail: Label): void {
+/**
+ * Emits the test of one condition: falls through when it holds, jumps to
+ * `fail` when not. On 32-bit ABIs (x86, x32) only the low words count, as
+ * in libseccomp (arguments are 32 bits there).
+ */
+function emitCondition(asm: Assembler, c: Condition, fail: Label, bits32: boolean): void {
+  if (bits32) {
+    const v = Number(c.value & 0xffffffffn);
+    asm.load(DATA.argLo(c.index));
+    switch (c.op) {
+      case 'SCMP_CMP_EQ': asm.jump(OP.JEQ_K, v, null, fail); return;
+      case 'SCMP_CMP_NE': asm.jump(OP.JEQ_K, v, fail, null); return;
+      case 'SCMP_CMP_GT': asm.jump(OP.JGT_K, v, null, fail); return;
+      case 'SCMP_CMP_GE': asm.jump(OP.JGE_K, v, null, fail); return;
+      case 'SCMP_CMP_LT': asm.jump(OP.JGE_K, v, fail, null); return;
+      case 'SCMP_CMP_LE': asm.jump(OP.JGT_K, v, fail, null); return;
+      case 'SCMP_CMP_MASKED_EQ':
+        asm.and(v);
+        asm.jump(OP.JEQ_K, Number(c.valueTwo & 0xffffffffn), null, fail);
+        return;
+    }
+  }
   const hi = Number(c.value >> 32n);
   const lo = Number(c.value & 0xffffffffn);
   const pass = new Label('pass');
@@ -281,7 +303,7 @@ export function compileSeccomp(spec: unknown, opts: CompileOptions = {}): Compil
       // conditions then never jump far (far jumps cost trampolines).
       for (const rule of ch.rules) {
         const next = new Label('next rule');
-        for (const c of rule.args) emitCondition(asm, c, next);
+        for (const c of rule.args) emitCondition(asm, c, next, ch.bits32);
         asm.ret(rule.action);
         asm.label(next);
       }

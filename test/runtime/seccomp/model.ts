@@ -7,16 +7,19 @@ import { decode, OP } from '../../../src/runtime/seccomp/bpf.ts';
 
 const M64 = (1n << 64n) - 1n;
 
-export function holds(c: Condition, arg: bigint): boolean {
-  const a = arg & M64;
+/** On a 32-bit architecture only the low words count (libseccomp). */
+export function holds(c: Condition, arg: bigint, bits32 = false): boolean {
+  const m = bits32 ? 0xffffffffn : M64;
+  const a = arg & m;
+  const v = c.value & m;
   switch (c.op) {
-    case 'SCMP_CMP_EQ': return a === c.value;
-    case 'SCMP_CMP_NE': return a !== c.value;
-    case 'SCMP_CMP_LT': return a < c.value;
-    case 'SCMP_CMP_LE': return a <= c.value;
-    case 'SCMP_CMP_GT': return a > c.value;
-    case 'SCMP_CMP_GE': return a >= c.value;
-    case 'SCMP_CMP_MASKED_EQ': return (a & c.value) === c.valueTwo;
+    case 'SCMP_CMP_EQ': return a === v;
+    case 'SCMP_CMP_NE': return a !== v;
+    case 'SCMP_CMP_LT': return a < v;
+    case 'SCMP_CMP_LE': return a <= v;
+    case 'SCMP_CMP_GT': return a > v;
+    case 'SCMP_CMP_GE': return a >= v;
+    case 'SCMP_CMP_MASKED_EQ': return (a & v) === (c.valueTwo & m);
   }
 }
 
@@ -30,7 +33,7 @@ export function expected(spec: unknown, arch: Arch, nr: number, args: readonly b
   const rules = p.rules.filter((r) => r.action !== p.defaultAction && r.names.some((n) => names.has(n)));
   const plain = rules.find((r) => r.args.length === 0);
   if (plain) return plain.action;
-  for (const r of rules) if (r.args.every((c) => holds(c, args[c.index] ?? 0n))) return r.action;
+  for (const r of rules) if (r.args.every((c) => holds(c, args[c.index] ?? 0n, arch === 'i386' || arch === 'x32'))) return r.action;
   const act = (p.defaultAction & RET_ACTION_MASK) >>> 0;
   const allowLike = act === RET.ALLOW || act === RET.LOG || act === RET.TRACE;
   const unsigned = nr >>> 0;
