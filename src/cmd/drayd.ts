@@ -1,6 +1,7 @@
 // drayd: the engine daemon (dockerd's role). Thin main over src/engine.
 import { helpText, parseCommandLine, type CommandSpec } from '../common/command-line.ts';
-import { daemonFlags } from '../common/daemon-options.ts';
+import { daemonFlags, daemonOptions } from '../common/daemon-options.ts';
+import { startEngine } from '../engine/daemon.ts';
 import { runMain } from '../common/run-main.ts';
 import { DRAY_VERSION } from '../common/version.ts';
 
@@ -16,10 +17,16 @@ const spec: CommandSpec = {
   ],
 };
 
-runMain('drayd', (argv) => {
+runMain('drayd', async (argv) => {
   const { values } = parseCommandLine(spec, argv);
   if (values['help']) { process.stdout.write(helpText(spec)); return 0; }
   if (values['version']) { process.stdout.write(`Dray version ${DRAY_VERSION}\n`); return 0; }
-  process.stderr.write('drayd: the engine is not built yet (see issue "drayd: the Docker Engine API")\n');
-  return 1;
+  const engine = await startEngine(daemonOptions(values, defaults));
+  process.stderr.write(`drayd: API listening on ${engine.listeners.map((l) => l.address).join(', ')}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => { void engine.stop().then(resolve); };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  return 0;
 });

@@ -1,0 +1,122 @@
+// The Docker Engine API over HTTP/1.1: unix sockets, and plain TCP on
+// loopback only (a remote TCP endpoint without TLS would hand out root).
+import http from 'node:http';
+import { chmodSync, mkdirSync, unlinkSync, existsSync } from 'node:fs';
+import net from 'node:net';
+import { dirname } from 'node:path';
+import { MAX_API_VERSION, MIN_API_VERSION, compareApiVersions, splitVersionedPath } from './api-version.ts';
+import { ApiError, badRequest } from './errors.ts';
+import { RequestContext } from './context.ts';
+import type { Router } from './router.ts';
+
+export interface Listener {
+  address: string;
+  close(): Promise<void>;
+}
+
+export interface ServerLog {
+  debug(msg: string): void;
+  error(msg: string): void;
+}
+
+export type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+
+export function createApiHandler(router: Router, log: ServerLog): RequestHandler {
+  return (req, res) => { void handle(router, log, req, res); };
+}
+
+function newServer(handler: RequestHandler): http.Server {
+  const s = http.createServer(handler);
+  // Long-lived streams (logs -f, events, attach) must not be cut by Node's defaults.
+  s.requestTimeout = 0;
+  s.keepAliveTimeout = 60_000;
+  return s;
+}
+
+async function handle(router: Router, log: ServerLog, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://engine');
+  const method = req.method ?? 'GET';
+  log.debug(`${method} ${url.pathname}${url.search}`);
+  res.setHeader('Api-Version', MAX_API_VERSION);
+  res.setHeader('Docker-Experimental', 'false');
+  res.setHeader('Ostype', 'linux');
+  res.setHeader('Server', `Dray (linux)`);
+  try {
+    const { version, rest } = splitVersionedPath(url.pathname);
+    if (version !== undefined) {
+      if (compareApiVersions(version, MAX_API_VERSION) > 0) {
+        throw badRequest(`client version ${version} is too new. Maximum supported API version is ${MAX_API_VERSION}`);
+      }
+      if (compareApiVersions(version, MIN_API_VERSION) < 0) {
+        throw badRequest(`client version ${version} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`);
+      }
+    }
+    const m = router.match(method, rest);
+    if (m === undefined) throw new ApiError(404, 'page not found');
+    if (m === 'method') throw new ApiError(405, `method ${method} not allowed`);
+    const ctx = new RequestContext(req, res, m.params, url.searchParams, version ?? MAX_API_VERSION);
+    await m.handler(ctx);
+  } catch (err) {
+    const status = err instanceof ApiError ? err.status : 500;
+    const message = err instanceof Error ? err.message : String(err);
+    if (status >= 500) log.error(`${method} ${url.pathname}: ${message}`);
+    if (res.headersSent) { res.destroy(); return; }
+    const text = JSON.stringify({ message }) + '\n';
+    res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+    res.end(text);
+  }
+}
+
+/** Listens on one `-H` address: unix:///path or tcp://127.0.0.1:port. */
+export async function listen(handler: RequestHandler, address: string): Promise<Listener> {
+  const u = parseHost(address);
+  if (u.kind === 'unix') {
+    mkdirSync(dirname(u.path), { recursive: true, mode: 0o711 });
+    if (existsSync(u.path)) {
+      if (await isListening(u.path)) throw new Error(`another daemon is already listening on ${u.path}`);
+      unlinkSync(u.path);
+    }
+    const s = newServer(handler);
+    await new Promise<void>((resolve, reject) => { s.once('error', reject); s.listen(u.path, resolve); });
+    chmodSync(u.path, 0o660);
+    return { address, close: () => closeServer(s, () => { try { unlinkSync(u.path); } catch { /* already gone */ } }) };
+  }
+  const s = newServer(handler);
+  await new Promise<void>((resolve, reject) => { s.once('error', reject); s.listen(u.port, u.host, resolve); });
+  return { address, close: () => closeServer(s, () => undefined) };
+}
+
+function closeServer(s: http.Server, after: () => void): Promise<void> {
+  return new Promise((resolve) => {
+    s.close(() => { after(); resolve(); });
+    s.closeAllConnections();
+  });
+}
+
+export type HostAddress = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
+
+export function parseHost(address: string): HostAddress {
+  if (address.startsWith('unix://')) {
+    const path = address.slice('unix://'.length);
+    if (!path.startsWith('/')) throw new Error(`invalid unix socket address ${JSON.stringify(address)}: the path must be absolute`);
+    return { kind: 'unix', path };
+  }
+  if (address.startsWith('tcp://')) {
+    const u = new URL(address.replace(/^tcp:/, 'http:'));
+    const host = u.hostname.replace(/^\[|\]$/g, '');
+    const port = u.port ? Number(u.port) : 2375;
+    if (!(host === 'localhost' || host === '::1' || /^127\./.test(host))) {
+      throw new Error(`refusing to listen on ${address} without TLS: plain TCP is allowed only on loopback`);
+    }
+    return { kind: 'tcp', host, port };
+  }
+  throw new Error(`invalid daemon address ${JSON.stringify(address)}: use unix:///path or tcp://127.0.0.1:port`);
+}
+
+function isListening(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = net.connect(path);
+    c.once('connect', () => { c.destroy(); resolve(true); });
+    c.once('error', () => resolve(false));
+  });
+}
