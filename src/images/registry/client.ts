@@ -6,7 +6,7 @@ import { TokenCache } from './auth.ts';
 import { dockerConfigCredentials, type CredentialSource } from './credentials.ts';
 import { endpointsFor, type HostsConfig } from './hosts.ts';
 import { DEFAULT_RETRY, Repository, type RetryPolicy } from './repository.ts';
-import { RegistryTransport } from './transport.ts';
+import { newAgentCache, RegistryTransport } from './transport.ts';
 import { DRAY_VERSION } from '../../common/version.ts';
 
 export interface RegistryClientOptions extends HostsConfig {
@@ -21,6 +21,7 @@ export interface RegistryClientOptions extends HostsConfig {
 export class RegistryClient {
   readonly opts: RegistryClientOptions;
   readonly tokens = new TokenCache();
+  readonly agents = newAgentCache();
   #transports = new Map<string, RegistryTransport>();
   #credentials: CredentialSource;
 
@@ -39,6 +40,7 @@ export class RegistryClient {
           hosts: this.opts,
           credentials: this.#credentials,
           tokens: this.tokens,
+          agents: this.agents,
           userAgent: this.opts.userAgent ?? `dray/${DRAY_VERSION}`,
           ...(this.opts.timeoutMs ? { timeoutMs: this.opts.timeoutMs } : {}),
         });
@@ -47,5 +49,11 @@ export class RegistryClient {
       const repo = new Repository(t, ref.path, this.opts.retry ?? DEFAULT_RETRY);
       return purpose === 'push' ? repo.forPush() : repo;
     });
+  }
+
+  /** Closes this client's idle keep-alive connections. */
+  close(): void {
+    for (const a of this.agents.values()) a.destroy();
+    this.agents.clear();
   }
 }

@@ -167,7 +167,8 @@ export class Repository {
           if (isContentError(e, 'already-exists')) return;
           if (isContentError(e, 'failed-precondition') && /unexpected digest/.test((e as Error).message)) {
             await writer.truncate(0);
-            throw new RegistryError(`blob ${desc.digest}: digest mismatch (${(e as Error).message.replace(/^commit [^:]*: /, '')})`, 0, [{ code: 'DIGEST_INVALID', message: 'digest mismatch' }], true);
+            const got = /unexpected digest (\S+),/.exec((e as Error).message)?.[1] ?? 'another digest';
+            throw new RegistryError(`blob ${desc.digest}: digest mismatch: got ${got}, expected ${desc.digest}`, 0, [{ code: 'DIGEST_INVALID', message: 'digest mismatch' }], true);
           }
           throw e;
         }
@@ -224,6 +225,7 @@ export class Repository {
       await writer.write(buf);
       emit(writer.status().offset);
     };
+    let streamErr: unknown;
     try {
       for await (const c of res.body as AsyncIterable<Buffer>) {
         if (writer.status().offset + pendingBytes + c.length > desc.size) {
@@ -235,10 +237,13 @@ export class Repository {
         pendingBytes += c.length;
         if (pendingBytes >= 1 << 20) await flush();
       }
-    } finally {
-      // Keep what arrived before a drop: the next attempt resumes after it.
-      if (pendingBytes > 0) await flush().catch(() => undefined);
+    } catch (e) {
+      streamErr = e;
     }
+    // Keep what arrived before a drop: the next attempt resumes after it.
+    // A failing write (a full disk) is the error that counts.
+    if (pendingBytes > 0) await flush();
+    if (streamErr !== undefined) throw streamErr;
     emit(writer.status().offset, true);
   }
 

@@ -34,11 +34,21 @@ export interface TransportOptions {
   userAgent?: string;
   /** Per-request time without any data before it fails (ms). */
   timeoutMs?: number;
+  agents?: AgentCache;
 }
 
-const agents = new Map<string, http.Agent>();
+/** Keep-alive agents per origin and TLS settings; one cache per client, so certs.d is read per client. */
+export type AgentCache = Map<string, http.Agent>;
+const defaultAgents: AgentCache = new Map();
+const allCaches = new Set<AgentCache>([defaultAgents]);
 
-function agentFor(url: URL, verifyTls: boolean, certsDir: string | undefined): http.Agent {
+export function newAgentCache(): AgentCache {
+  const c: AgentCache = new Map();
+  allCaches.add(c);
+  return c;
+}
+
+function agentFor(agents: AgentCache, url: URL, verifyTls: boolean, certsDir: string | undefined): http.Agent {
   const key = `${url.protocol}//${url.host}|${verifyTls}|${certsDir ?? ''}`;
   let a = agents.get(key);
   if (!a) {
@@ -53,8 +63,10 @@ function agentFor(url: URL, verifyTls: boolean, certsDir: string | undefined): h
 
 /** Closes idle keep-alive sockets (tests and short-lived tools call this at the end). */
 export function closeIdleConnections(): void {
-  for (const a of agents.values()) a.destroy();
-  agents.clear();
+  for (const c of allCaches) {
+    for (const a of c.values()) a.destroy();
+    c.clear();
+  }
 }
 
 /** One HTTP exchange; the body is left unread for the caller. */
@@ -164,7 +176,7 @@ export class RegistryTransport {
     if (url.protocol === 'http:' && !isInsecure(url.host, this.opts.hosts)) {
       throw new RegistryError(`authentication: refusing a plain-http token realm on ${url.host} (not an insecure registry)`, 401);
     }
-    const agent = agentFor(url, !isInsecure(url.host, this.opts.hosts), this.opts.hosts.certsDir);
+    const agent = agentFor(this.opts.agents ?? defaultAgents, url, !isInsecure(url.host, this.opts.hosts), this.opts.hosts.certsDir);
     const res = await sendOnce(url, 'GET', { ...headers, 'user-agent': this.opts.userAgent ?? 'dray' }, undefined, agent, this.opts.timeoutMs ?? 30_000);
     return { status: res.status, body: await readText(res) };
   }
@@ -211,9 +223,7 @@ export class RegistryTransport {
       if (ch.scheme === 'basic' && !this.#credentials()) {
         throw new RegistryError(`${req.method} ${this.endpoint.host}: unauthorized: authentication required (no credentials for ${this.endpoint.host} in config.json)`, 401, [{ code: 'UNAUTHORIZED', message: 'authentication required' }]);
       }
-      const before = this.#challenge;
       this.#challenge = ch;
-      if (before && ch.scheme === 'basic' && before.scheme === 'basic') return this.#follow(req, scheme, headers);
     }
     throw new Error('unreachable');
   }
@@ -228,7 +238,7 @@ export class RegistryTransport {
       if (!Buffer.isBuffer(req.body) && req.body === undefined && (req.method === 'PUT' || req.method === 'POST' || req.method === 'PATCH')) h['content-length'] ??= '0';
       if (Buffer.isBuffer(req.body)) h['content-length'] = String(req.body.length);
       const verify = sameOrigin ? this.endpoint.verifyTls : !isInsecure(url.host, this.opts.hosts);
-      const res = await sendOnce(url, req.method, h, req.body, agentFor(url, verify, this.opts.hosts.certsDir), timeout);
+      const res = await sendOnce(url, req.method, h, req.body, agentFor(this.opts.agents ?? defaultAgents, url, verify, this.opts.hosts.certsDir), timeout);
       const loc = res.headers.location;
       if ((req.method === 'GET' || req.method === 'HEAD') && [301, 302, 303, 307, 308].includes(res.status) && loc) {
         drain(res);
