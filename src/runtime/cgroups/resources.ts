@@ -302,3 +302,29 @@ export function validateResources(v: unknown, where = 'linux.resources'): LinuxR
   }
   return o as LinuxResources;
 }
+
+/** An already validated integer field as bigint; absent reads as 0 ("unset", as runc treats it). */
+export function intOf(v: Int | undefined): bigint {
+  return v === undefined ? 0n : toBig(v, 'value', -(2n ** 63n), 2n ** 64n - 1n);
+}
+
+export interface Throttle {
+  /** the OCI field it came from */
+  key: 'throttleReadBpsDevice' | 'throttleWriteBpsDevice' | 'throttleReadIOPSDevice' | 'throttleWriteIOPSDevice';
+  /** the v1 file suffix and the v2 io.max key */
+  v1: string;
+  v2: string;
+  device: string;
+  rate: bigint;
+}
+
+/** Every block I/O throttle, flattened, in the spec's field order. */
+export function throttles(b: LinuxBlockIO): Throttle[] {
+  const kinds: [Throttle['key'], string, string][] = [
+    ['throttleReadBpsDevice', 'read_bps_device', 'rbps'],
+    ['throttleWriteBpsDevice', 'write_bps_device', 'wbps'],
+    ['throttleReadIOPSDevice', 'read_iops_device', 'riops'],
+    ['throttleWriteIOPSDevice', 'write_iops_device', 'wiops'],
+  ];
+  return kinds.flatMap(([key, v1, v2]) => (b[key] ?? []).map((d) => ({ key, v1, v2, device: `${d.major}:${d.minor}`, rate: intOf(d.rate) })));
+}

@@ -9,10 +9,8 @@ import type { CgroupManager, CgroupPlan, FreezerState, OomWatchOptions, SavedCgr
 import type { CgroupMode } from './mode.ts';
 import { watchOomCounter } from './oom.ts';
 import { readProcs, signalAll, waitFor } from './procs.ts';
-import { toBig, validateResources, type LinuxResources } from './resources.ts';
+import { intOf, throttles, validateResources, type LinuxResources } from './resources.ts';
 import { statsV1, type CgroupStats } from './stats.ts';
-
-const big = (v: unknown, where: string): bigint => (v === undefined ? 0n : toBig(v, where, -(2n ** 63n), 2n ** 64n - 1n));
 
 export class V1Cgroup implements CgroupManager {
   readonly mode: CgroupMode;
@@ -78,8 +76,8 @@ export class V1Cgroup implements CgroupManager {
       const m = r.memory;
       const touches = m.limit !== undefined || m.reservation !== undefined || m.swap !== undefined || m.swappiness !== undefined || m.disableOOMKiller !== undefined;
       const dir = touches ? this.need('memory', 'linux.resources.memory') : '';
-      const limit = big(m.limit, 'memory.limit');
-      let swap = big(m.swap, 'memory.swap');
+      const limit = intOf(m.limit);
+      let swap = intOf(m.swap);
       if (limit === -1n && swap === 0n) swap = -1n; // unlimited memory implies unlimited swap (runc)
       const memsw = dir && exists(join(dir, 'memory.memsw.limit_in_bytes'));
       if (swap !== 0n && !memsw) {
@@ -106,9 +104,9 @@ export class V1Cgroup implements CgroupManager {
         if (limit !== 0n) w(dir, 'memory.limit_in_bytes', limit);
         if (swap !== 0n) w(dir, 'memory.memsw.limit_in_bytes', swap);
       }
-      const reservation = big(m.reservation, 'memory.reservation');
+      const reservation = intOf(m.reservation);
       if (reservation !== 0n) w(dir, 'memory.soft_limit_in_bytes', reservation);
-      if (m.swappiness !== undefined && big(m.swappiness, 'memory.swappiness') !== -1n) w(dir, 'memory.swappiness', big(m.swappiness, ''));
+      if (m.swappiness !== undefined && intOf(m.swappiness) !== -1n) w(dir, 'memory.swappiness', intOf(m.swappiness));
       if (m.disableOOMKiller) w(dir, 'memory.oom_control', '1');
       if (m.kernel !== undefined || m.kernelTCP !== undefined) warnings.push('memory.kernel and memory.kernelTCP are ignored (kernel memory limits are deprecated by Linux)');
       if (m.useHierarchy === false) warnings.push('memory.useHierarchy=false is ignored (the kernel always uses the hierarchy)');
@@ -116,12 +114,12 @@ export class V1Cgroup implements CgroupManager {
 
     if (r.cpu) {
       const c = r.cpu;
-      const shares = big(c.shares, 'cpu.shares');
-      const quota = big(c.quota, 'cpu.quota');
-      const period = big(c.period, 'cpu.period');
-      const burst = c.burst === undefined ? undefined : big(c.burst, 'cpu.burst');
-      const rtPeriod = big(c.realtimePeriod, 'cpu.realtimePeriod');
-      const rtRuntime = big(c.realtimeRuntime, 'cpu.realtimeRuntime');
+      const shares = intOf(c.shares);
+      const quota = intOf(c.quota);
+      const period = intOf(c.period);
+      const burst = c.burst === undefined ? undefined : intOf(c.burst);
+      const rtPeriod = intOf(c.realtimePeriod);
+      const rtRuntime = intOf(c.realtimeRuntime);
       if (shares || quota || period || burst !== undefined || rtPeriod || rtRuntime || c.idle !== undefined) {
         const dir = this.need('cpu', 'linux.resources.cpu');
         if (shares) w(dir, 'cpu.shares', shares);
@@ -130,14 +128,14 @@ export class V1Cgroup implements CgroupManager {
         if (burst !== undefined) w(dir, 'cpu.cfs_burst_us', burst);
         if (rtPeriod) w(dir, 'cpu.rt_period_us', rtPeriod);
         if (rtRuntime) w(dir, 'cpu.rt_runtime_us', rtRuntime);
-        if (c.idle !== undefined) w(dir, 'cpu.idle', big(c.idle, 'cpu.idle'));
+        if (c.idle !== undefined) w(dir, 'cpu.idle', intOf(c.idle));
       }
       if (c.cpus) w(this.need('cpuset', 'linux.resources.cpu.cpus'), 'cpuset.cpus', c.cpus);
       if (c.mems) w(this.need('cpuset', 'linux.resources.cpu.mems'), 'cpuset.mems', c.mems);
     }
 
     if (r.pids) {
-      const lim = big(r.pids.limit, 'pids.limit');
+      const lim = intOf(r.pids.limit);
       if (lim !== 0n) w(this.need('pids', 'linux.resources.pids'), 'pids.max', lim > 0n ? lim : 'max');
     }
 
@@ -168,24 +166,14 @@ export class V1Cgroup implements CgroupManager {
           w(dir, 'blkio.leaf_weight_device', `${d.major}:${d.minor} ${d.leafWeight}`);
         }
       }
-      const throttle: [keyof typeof b, string][] = [
-        ['throttleReadBpsDevice', 'blkio.throttle.read_bps_device'],
-        ['throttleWriteBpsDevice', 'blkio.throttle.write_bps_device'],
-        ['throttleReadIOPSDevice', 'blkio.throttle.read_iops_device'],
-        ['throttleWriteIOPSDevice', 'blkio.throttle.write_iops_device'],
-      ];
-      for (const [key, file] of throttle) {
-        for (const d of (b[key] as { major: unknown; minor: unknown; rate: unknown }[] | undefined) ?? []) {
-          w(dir, file, `${d.major}:${d.minor} ${big(d.rate, 'rate')}`);
-        }
-      }
+      for (const th of throttles(b)) w(dir, `blkio.throttle.${th.v1}`, `${th.device} ${th.rate}`);
     }
 
     for (const h of r.hugepageLimits ?? []) {
       const dir = this.need('hugetlb', 'linux.resources.hugepageLimits');
       const file = `hugetlb.${h.pageSize}.limit_in_bytes`;
       if (!exists(join(dir, file))) throw new CgroupError(`hugepage size ${h.pageSize} is not supported on this host (no ${file})`);
-      w(dir, file, big(h.limit, 'limit'));
+      w(dir, file, intOf(h.limit));
     }
 
     if (r.network) {

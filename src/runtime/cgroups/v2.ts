@@ -11,13 +11,11 @@ import { attachDeviceFilter } from './bpf.ts';
 import type { CgroupManager, CgroupPlan, FreezerState, OomWatchOptions, SavedCgroup } from './manager.ts';
 import { watchOomCounter } from './oom.ts';
 import { readProcs, signalAll, waitFor } from './procs.ts';
-import { toBig, validateResources, type LinuxResources } from './resources.ts';
+import { intOf, throttles, validateResources, type LinuxResources } from './resources.ts';
 import { statsV2, type CgroupStats } from './stats.ts';
 
 /** The controllers we enable for the container, when the parent offers them. */
 const WANTED = ['cpuset', 'cpu', 'io', 'memory', 'hugetlb', 'pids', 'rdma', 'misc'];
-
-const big = (v: unknown, where: string): bigint => (v === undefined ? 0n : toBig(v, where, -(2n ** 63n), 2n ** 64n - 1n));
 
 export class V2Cgroup implements CgroupManager {
   readonly mode = 'v2' as const;
@@ -71,8 +69,8 @@ export class V2Cgroup implements CgroupManager {
 
     if (r.memory) {
       const m = r.memory;
-      const limit = big(m.limit, 'memory.limit');
-      const memswap = big(m.swap, 'memory.swap');
+      const limit = intOf(m.limit);
+      const memswap = intOf(m.swap);
       const swap = swapToV2(memswap, limit);
       // swap == limit means "no swap": 0 here is a value to write, not "unset".
       const writeSwap = swap !== 0n || memswap > 0n;
@@ -88,19 +86,19 @@ export class V2Cgroup implements CgroupManager {
         else if (swap > 0n) warnings.push('memory.swap ignored: the kernel has no swap accounting (memory.swap.max absent)');
       }
       if (limit !== 0n) w('memory.max', v2Limit(limit), 'memory.limit');
-      const reservation = big(m.reservation, 'memory.reservation');
+      const reservation = intOf(m.reservation);
       if (reservation !== 0n) w('memory.low', v2Limit(reservation), 'memory.reservation');
-      if (m.swappiness !== undefined && big(m.swappiness, '') !== -1n) warnings.push('memory.swappiness is ignored on cgroup v2');
+      if (m.swappiness !== undefined && intOf(m.swappiness) !== -1n) warnings.push('memory.swappiness is ignored on cgroup v2');
       if (m.disableOOMKiller) warnings.push('memory.disableOOMKiller is ignored on cgroup v2 (the OOM killer cannot be disabled)');
       if (m.kernel !== undefined || m.kernelTCP !== undefined) warnings.push('memory.kernel and memory.kernelTCP are ignored (kernel memory limits are deprecated by Linux)');
     }
 
     if (r.cpu) {
       const c = r.cpu;
-      const shares = big(c.shares, 'cpu.shares');
-      const quota = big(c.quota, 'cpu.quota');
-      const period = big(c.period, 'cpu.period');
-      if (big(c.realtimePeriod, '') || big(c.realtimeRuntime, '')) {
+      const shares = intOf(c.shares);
+      const quota = intOf(c.quota);
+      const period = intOf(c.period);
+      if (intOf(c.realtimePeriod) || intOf(c.realtimeRuntime)) {
         throw new CgroupError('linux.resources.cpu.realtimePeriod/realtimeRuntime are not supported on cgroup v2');
       }
       if (shares) w('cpu.weight', sharesToWeight(shares), 'cpu.shares');
@@ -110,14 +108,14 @@ export class V2Cgroup implements CgroupManager {
         if (period) v += ` ${period}`;
         w('cpu.max', v, 'cpu.quota/period');
       }
-      if (c.burst !== undefined) w('cpu.max.burst', big(c.burst, 'cpu.burst'), 'cpu.burst');
-      if (c.idle !== undefined) w('cpu.idle', big(c.idle, 'cpu.idle'), 'cpu.idle');
+      if (c.burst !== undefined) w('cpu.max.burst', intOf(c.burst), 'cpu.burst');
+      if (c.idle !== undefined) w('cpu.idle', intOf(c.idle), 'cpu.idle');
       if (c.cpus) w('cpuset.cpus', c.cpus, 'cpu.cpus');
       if (c.mems) w('cpuset.mems', c.mems, 'cpu.mems');
     }
 
     if (r.pids) {
-      const lim = big(r.pids.limit, 'pids.limit');
+      const lim = intOf(r.pids.limit);
       if (lim !== 0n) w('pids.max', v2Limit(lim), 'pids.limit');
     }
 
@@ -135,25 +133,16 @@ export class V2Cgroup implements CgroupManager {
         else w('io.weight', `${d.major}:${d.minor} ${blkioWeightToIoWeight(BigInt(d.weight))}`, 'blockIO.weightDevice');
       }
       if (b.leafWeight || (b.weightDevice ?? []).some((d) => d.leafWeight)) warnings.push('blockIO leafWeight is ignored on cgroup v2');
-      const throttle: [keyof typeof b, string][] = [
-        ['throttleReadBpsDevice', 'rbps'],
-        ['throttleWriteBpsDevice', 'wbps'],
-        ['throttleReadIOPSDevice', 'riops'],
-        ['throttleWriteIOPSDevice', 'wiops'],
-      ];
-      for (const [key, name] of throttle) {
-        for (const d of (b[key] as { major: unknown; minor: unknown; rate: unknown }[] | undefined) ?? []) {
-          const rate = big(d.rate, 'rate');
-          // v1 uses 0 to remove a limit; v2 spells that "max".
-          w('io.max', `${d.major}:${d.minor} ${name}=${rate === 0n ? 'max' : rate}`, `blockIO.${key}`);
-        }
+      for (const th of throttles(b)) {
+        // v1 uses 0 to remove a limit; v2 spells that "max".
+        w('io.max', `${th.device} ${th.v2}=${th.rate === 0n ? 'max' : th.rate}`, `blockIO.${th.key}`);
       }
     }
 
     for (const h of r.hugepageLimits ?? []) {
       const file = `hugetlb.${h.pageSize}.max`;
       if (!this.has(file)) throw new CgroupError(`hugepage size ${h.pageSize} is not supported on this host (no ${file})`);
-      w(file, big(h.limit, 'limit'), 'hugepageLimits');
+      w(file, intOf(h.limit), 'hugepageLimits');
     }
 
     if (r.network && (r.network.classID !== undefined || (r.network.priorities ?? []).length)) {
