@@ -1,6 +1,6 @@
 // Small file helpers for cgroupfs: each write is one write(2) of the whole
 // value (the kernel parses per write), and errors name the file and value.
-import { closeSync, openSync, readFileSync, readdirSync, rmSync, rmdirSync, statfsSync, writeSync, constants } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readdirSync, rmSync, rmdirSync, statSync, statfsSync, writeSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CgroupError } from './errors.ts';
@@ -62,17 +62,13 @@ export function readKeyed(file: string): Record<string, number> {
   return out;
 }
 
+/** By stat, not by reading: some cgroup files (cgroup.kill, devices.allow) are write-only. */
 export function exists(file: string): boolean {
-  return readOpt(file) !== undefined || isDir(file);
+  return existsSync(file);
 }
 
 export function isDir(path: string): boolean {
-  try {
-    readdirSync(path);
-    return true;
-  } catch {
-    return false;
-  }
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
 }
 
 /** Every cgroup directory under (and including) dir, deepest first. */

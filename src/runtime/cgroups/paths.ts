@@ -15,7 +15,8 @@ export interface CgroupsPath {
 }
 
 export function parseCgroupsPath(path: string | undefined, id: string): CgroupsPath {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.+-]{0,1023}$/.test(id)) throw new CgroupError(`invalid container id for a cgroup name: "${id}"`);
+  // runc's container id rule (\w, +, -, .), minus the names that would climb.
+  if (!/^[\w+.-]{1,1024}$/.test(id) || id === '.' || id === '..') throw new CgroupError(`invalid container id for a cgroup name: "${id}"`);
   if (path === undefined || path === '') return { inner: id, absolute: false };
   if (path.includes('\0')) throw new CgroupError('cgroupsPath contains a NUL byte');
   if (!path.startsWith('/') && /^[^/:]*:[^/:]*:[^/:]*$/.test(path)) {

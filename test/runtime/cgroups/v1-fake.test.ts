@@ -64,7 +64,8 @@ test('paths: a combined cpu,cpuacct mount gives both the same directory; a conta
 test('paths: the systemd driver\'s slice:prefix:name is refused clearly; bad ids too', (t) => {
   const h = host(t);
   assert.throws(() => open(h, 'system.slice:docker:abc'), /systemd cgroup driver is not supported/);
-  assert.throws(() => open(h, undefined, '../x'), /invalid container id/);
+  for (const bad of ['../x', '..', '.', 'a/b', '', 'a b']) assert.throws(() => openCgroup({ path: undefined, id: bad, fsRoot: h.fsRoot, procRoot: h.procRoot }), /invalid container id/, bad);
+  assert.equal(openCgroup({ path: undefined, id: '_x.y+z-1', fsRoot: h.fsRoot, procRoot: h.procRoot }).paths['pids'], join(h.fsRoot, 'pids/_x.y+z-1'));
   assert.throws(() => open(h, '/'), /cgroup root/);
 });
 
