@@ -161,8 +161,7 @@ export function isCpuList(s: string): boolean {
 function validateMemory(v: unknown, w: string): void {
   const o = obj(v, w, ['limit', 'reservation', 'swap', 'kernel', 'kernelTCP', 'swappiness', 'disableOOMKiller', 'useHierarchy', 'checkBeforeUpdate']);
   for (const k of ['limit', 'reservation', 'swap', 'kernel', 'kernelTCP']) optInt(o, k, w, -1n, INT64_MAX);
-  // -1 is what some callers send for "unset" (runc treats it so).
-  optInt(o, 'swappiness', w, -1n, 100n);
+  if (o['swappiness'] !== undefined) swappinessOf(o['swappiness'] as Int, `${w}.swappiness`);
   for (const k of ['disableOOMKiller', 'useHierarchy', 'checkBeforeUpdate']) optBool(o, k, w);
   const limit = o['limit'] === undefined ? 0n : toBig(o['limit'], `${w}.limit`, -1n, INT64_MAX);
   const swap = o['swap'] === undefined ? 0n : toBig(o['swap'], `${w}.swap`, -1n, INT64_MAX);
@@ -327,4 +326,15 @@ export function throttles(b: LinuxBlockIO): Throttle[] {
     ['throttleWriteIOPSDevice', 'write_iops_device', 'wiops'],
   ];
   return kinds.flatMap(([key, v1, v2]) => (b[key] ?? []).map((d) => ({ key, v1, v2, device: `${d.major}:${d.minor}`, rate: intOf(d.rate) })));
+}
+
+/**
+ * memory.swappiness, or undefined for "unset". Docker sends -1 as a uint64
+ * (2^64-1, which JSON.parse rounds to 2^64) when the user gave none; runc
+ * reads both as unset, and so do we.
+ */
+export function swappinessOf(v: Int | undefined, where = 'memory.swappiness'): bigint | undefined {
+  if (v === undefined) return undefined;
+  if (v === -1 || v === -1n || v === 2 ** 64 || v === 2n ** 64n - 1n) return undefined;
+  return toBig(v, where, 0n, 100n);
 }

@@ -9,7 +9,7 @@ import type { CgroupManager, CgroupPlan, FreezerState, OomWatchOptions, SavedCgr
 import type { CgroupMode } from './mode.ts';
 import { watchOomCounter } from './oom.ts';
 import { readProcs, signalAll, waitFor } from './procs.ts';
-import { intOf, throttles, validateResources, type LinuxResources } from './resources.ts';
+import { intOf, swappinessOf, throttles, validateResources, type LinuxResources } from './resources.ts';
 import { statsV1, type CgroupStats } from './stats.ts';
 
 export class V1Cgroup implements CgroupManager {
@@ -74,7 +74,8 @@ export class V1Cgroup implements CgroupManager {
 
     if (r.memory) {
       const m = r.memory;
-      const touches = m.limit !== undefined || m.reservation !== undefined || m.swap !== undefined || m.swappiness !== undefined || m.disableOOMKiller !== undefined;
+      const swappiness = swappinessOf(m.swappiness);
+      const touches = intOf(m.limit) || intOf(m.reservation) || intOf(m.swap) || swappiness !== undefined || m.disableOOMKiller;
       const dir = touches ? this.need('memory', 'linux.resources.memory') : '';
       const limit = intOf(m.limit);
       let swap = intOf(m.swap);
@@ -106,7 +107,7 @@ export class V1Cgroup implements CgroupManager {
       }
       const reservation = intOf(m.reservation);
       if (reservation !== 0n) w(dir, 'memory.soft_limit_in_bytes', reservation);
-      if (m.swappiness !== undefined && intOf(m.swappiness) !== -1n) w(dir, 'memory.swappiness', intOf(m.swappiness));
+      if (swappiness !== undefined) w(dir, 'memory.swappiness', swappiness);
       if (m.disableOOMKiller) w(dir, 'memory.oom_control', '1');
       if (m.kernel !== undefined || m.kernelTCP !== undefined) warnings.push('memory.kernel and memory.kernelTCP are ignored (kernel memory limits are deprecated by Linux)');
       if (m.useHierarchy === false) warnings.push('memory.useHierarchy=false is ignored (the kernel always uses the hierarchy)');
@@ -139,8 +140,9 @@ export class V1Cgroup implements CgroupManager {
       if (lim !== 0n) w(this.need('pids', 'linux.resources.pids'), 'pids.max', lim > 0n ? lim : 'max');
     }
 
-    if (r.blockIO) {
-      const b = r.blockIO;
+    const b = r.blockIO;
+    // Docker sends "blockIO": {} by default: only a value to write needs the controller.
+    if (b && (b.weight || b.leafWeight || b.weightDevice?.length || throttles(b).length)) {
       const dir = this.need('blkio', 'linux.resources.blockIO');
       // CFQ's blkio.weight is gone from current kernels; BFQ's takes the same range.
       const weightFile = exists(join(dir, 'blkio.weight')) ? 'blkio.weight' : 'blkio.bfq.weight';

@@ -11,7 +11,7 @@ import { attachDeviceFilter } from './bpf.ts';
 import type { CgroupManager, CgroupPlan, FreezerState, OomWatchOptions, SavedCgroup } from './manager.ts';
 import { watchOomCounter } from './oom.ts';
 import { readProcs, signalAll, waitFor } from './procs.ts';
-import { intOf, throttles, validateResources, type LinuxResources } from './resources.ts';
+import { intOf, swappinessOf, throttles, validateResources, type LinuxResources } from './resources.ts';
 import { statsV2, type CgroupStats } from './stats.ts';
 
 /** The controllers we enable for the container, when the parent offers them. */
@@ -88,7 +88,7 @@ export class V2Cgroup implements CgroupManager {
       if (limit !== 0n) w('memory.max', v2Limit(limit), 'memory.limit');
       const reservation = intOf(m.reservation);
       if (reservation !== 0n) w('memory.low', v2Limit(reservation), 'memory.reservation');
-      if (m.swappiness !== undefined && intOf(m.swappiness) !== -1n) warnings.push('memory.swappiness is ignored on cgroup v2');
+      if (swappinessOf(m.swappiness) !== undefined) warnings.push('memory.swappiness is ignored on cgroup v2');
       if (m.disableOOMKiller) warnings.push('memory.disableOOMKiller is ignored on cgroup v2 (the OOM killer cannot be disabled)');
       if (m.kernel !== undefined || m.kernelTCP !== undefined) warnings.push('memory.kernel and memory.kernelTCP are ignored (kernel memory limits are deprecated by Linux)');
     }

@@ -190,6 +190,11 @@ test('hugetlb and network: clear errors when the controller is not mounted; writ
   assert.throws(() => cg.set({ hugepageLimits: [{ pageSize: '2MB', limit: 1 << 21 }] }), /hugetlb cgroup controller, which is not mounted/);
   assert.throws(() => cg.set({ network: { classID: 0x100001 } }), /net_cls cgroup controller, which is not mounted/);
   assert.throws(() => cg.set({ network: { priorities: [{ name: 'eth0', priority: 5 }] } }), /net_prio/);
+  // Empty sections (Docker sends some) need no controller.
+  const bare = host(t, { hierarchies: ['memory'] });
+  bare.addCgroup('dray-test-c1');
+  assert.deepEqual(open(bare).set({ blockIO: {}, network: {}, hugepageLimits: [], cpu: {}, devices: [], memory: {} }).warnings, []);
+  assert.throws(() => open(bare).set({ blockIO: { weight: 100 } }), /blkio cgroup controller, which is not mounted/);
 
   const full = host(t, { hierarchies: ['memory', 'hugetlb', 'net_cls', 'net_prio'] });
   full.addCgroup('dray-test-c1');
@@ -258,6 +263,10 @@ test('validation: unknown fields and out-of-range values name the field and writ
   ];
   for (const [r, re] of bad) assert.throws(() => cg.set(typeof r === 'object' ? { pids: { limit: 9 }, ...r } : r), re, JSON.stringify(r));
   assert.equal(h.read('pids/dray-test-c1/pids.max'), 'max');
+  // Docker's "no swappiness" (-1 as uint64) and its all-zero sections write nothing.
+  const dockerDefaults = JSON.parse('{"memory":{"swappiness":18446744073709551615,"disableOOMKiller":false},"cpu":{"shares":0,"quota":0,"period":0,"realtimeRuntime":0,"realtimePeriod":0,"cpus":"","mems":""},"pids":{"limit":0},"blockIO":{"weight":0}}');
+  assert.deepEqual(cg.plan(dockerDefaults).writes, []);
+  assert.deepEqual(cg.plan({ memory: { swappiness: -1 } }).writes, []);
   // A rounded 2^63-1 from JSON.parse is clamped, not refused.
   assert.deepEqual(cg.plan(JSON.parse('{"memory":{"limit":9223372036854775807}}')).writes.map((w) => w.value), ['9223372036854775807']);
 });
