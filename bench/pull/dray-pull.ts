@@ -1,0 +1,34 @@
+// One Dray pull in a fresh process, for the benchmark and the memory test:
+//   node bench/pull/dray-pull.ts --root DIR --ref REF [--unpack] [--concurrency N]
+// Prints one JSON line: {"ms":..,"maxRssKb":..,"layers":..,"unpacked":bool}.
+import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import { openImageStores } from '../../src/images/metadata/open.ts';
+import { RegistryClient } from '../../src/images/registry/client.ts';
+import { closeIdleConnections } from '../../src/images/registry/transport.ts';
+import { pull, type ImageLayer } from '../../src/images/pull.ts';
+import { unpack } from '../../src/images/unpack.ts';
+import { openSnapshotter } from '../../src/images/snapshots/index.ts';
+
+const { values } = parseArgs({ options: { root: { type: 'string' }, ref: { type: 'string' }, unpack: { type: 'boolean', default: false }, concurrency: { type: 'string', default: '3' } } });
+if (!values.root || !values.ref) throw new Error('usage: dray-pull.ts --root DIR --ref REF [--unpack]');
+const stores = openImageStores(values.root);
+const snapshotter = values.unpack ? openSnapshotter(join(values.root, 'snapshots')) : undefined;
+const done: ImageLayer[] = [];
+const t0 = process.hrtime.bigint();
+const res = await pull(stores, new RegistryClient({ credentials: () => undefined }), values.ref, {
+  concurrency: Number(values.concurrency),
+  ...(snapshotter
+    ? {
+        // Each layer is applied as soon as it and the ones below it are down.
+        unpack: async (layer: ImageLayer) => {
+          done.push(layer);
+          await unpack({ snapshotter, content: stores.content, layers: done.map((l) => l.descriptor), diffIds: done.map((l) => l.diffId) });
+        },
+      }
+    : {}),
+});
+const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+closeIdleConnections();
+stores.close();
+process.stdout.write(JSON.stringify({ ms, maxRssKb: process.resourceUsage().maxRSS, layers: res.layers.length, unpacked: Boolean(snapshotter) }) + '\n');
