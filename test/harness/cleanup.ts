@@ -1,7 +1,9 @@
 // Synchronous clean-up primitives for the harness. Synchronous on purpose:
 // the same code runs from a test's `after` hook and from the process 'exit'
 // handler, where nothing asynchronous can run any more.
-import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { MNT, native } from '../../src/common/native.ts';
 
 export function sleepSync(ms: number): void {
@@ -106,4 +108,74 @@ export function logTail(file: string, lines = 30): string {
   } catch {
     return '(no log)';
   }
+}
+
+/**
+ * Ends every container a containerd started and removes what it keeps outside
+ * its own folders, from <stateDir>/io.containerd.runtime.v2.task/<ns>/<id>:
+ * kills the container's init (which ends its pid namespace), removes its
+ * cgroup (ctr's default path /<ns>/<id>), its runc state under the shared
+ * /run/containerd/runc/<ns>, and its shim socket /run/containerd/s/<sha256 of
+ * "<address>/<ns>/<id>">. Works after containerd and the shims are dead.
+ */
+export function cleanContainerdTasks(stateDir: string, address: string): void {
+  const tasks = join(stateDir, 'io.containerd.runtime.v2.task');
+  if (!existsSync(tasks)) return;
+  const namespaces = new Set<string>();
+  for (const ns of readdirSync(tasks)) {
+    let ids: string[] = [];
+    try { ids = readdirSync(join(tasks, ns)); } catch { continue; }
+    namespaces.add(ns);
+    for (const id of ids) {
+      let pid = 0;
+      try { pid = Number(readFileSync(join(tasks, ns, id, 'init.pid'), 'utf8').trim()); } catch { /* never started */ }
+      if (pid > 1 && alive(pid)) terminate(pid, 0, 'SIGKILL');
+      removeCgroups(`/${ns}/${id}`);
+      rmSync(join('/run/containerd/runc', ns, id), { recursive: true, force: true });
+      rmSync(join('/run/containerd/s', createHash('sha256').update(join(address, ns, id)).digest('hex')), { force: true });
+    }
+  }
+  // Shared by name with other containerds: removed only when empty.
+  for (const ns of namespaces) {
+    for (const d of cgroupDirs(`/${ns}`)) rmdirQuiet(d);
+    rmdirQuiet(join('/run/containerd/runc', ns));
+  }
+}
+
+/** The cgroup folders of `parent` in every hierarchy (v1 controllers, and v2). */
+export function cgroupDirs(parent: string): string[] {
+  const roots = ['/sys/fs/cgroup', ...readdirSync('/sys/fs/cgroup').map((e) => join('/sys/fs/cgroup', e))];
+  return roots.map((r) => join(r, parent)).filter((p) => existsSync(join(p, 'cgroup.procs')));
+}
+
+/**
+ * Kills what still runs in cgroup `parent` and below (container processes
+ * outlive a killed daemon and shim, and their command lines name none of our
+ * folders), then removes the cgroups, children first, in every hierarchy.
+ */
+export function removeCgroups(parent: string): void {
+  const walk = (p: string, visit: (dir: string) => void): void => {
+    let entries: string[] = [];
+    try { entries = readdirSync(p, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name); } catch { /* gone */ }
+    for (const c of entries) walk(join(p, c), visit);
+    visit(p);
+  };
+  for (let round = 0; round < 5; round++) {
+    const pids = new Set<number>();
+    for (const dir of cgroupDirs(parent)) {
+      walk(dir, (d) => {
+        try {
+          for (const l of readFileSync(join(d, 'cgroup.procs'), 'utf8').split('\n')) if (l) pids.add(Number(l));
+        } catch { /* gone */ }
+      });
+    }
+    if (pids.size === 0) break;
+    for (const pid of pids) terminate(pid, 0, 'SIGKILL');
+  }
+  for (const dir of cgroupDirs(parent)) walk(dir, (d) => rmdirQuiet(d));
+}
+
+/** Removes an empty cgroup folder; one still in use (or shared and not empty) stays. */
+export function rmdirQuiet(dir: string): void {
+  try { rmdirSync(dir); } catch { /* busy, not empty, or gone */ }
 }

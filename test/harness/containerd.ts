@@ -3,7 +3,7 @@
 // against it. Stopping it kills its shims, unmounts and removes its folders.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { killProcessesMentioning, removeTree, terminate } from './cleanup.ts';
+import { cleanContainerdTasks, killProcessesMentioning, removeTree, terminate } from './cleanup.ts';
 import { execCommand, type ExecOptions, type ExecResult } from './exec.ts';
 import { awaitReady, launch, PEER_PATH, peerDir, track, untrack, type Peer } from './peers.ts';
 
@@ -82,6 +82,7 @@ export async function startContainerd(opts: ContainerdOptions = {}): Promise<Con
       stopped = true;
       try {
         if (pid > 0) terminate(pid, 15_000);
+        cleanContainerdTasks(state, address); // containers outlive containerd and their shims
         killProcessesMentioning([dir]); // shims name our address on their command line
         removeTree(dir);
       } finally {

@@ -2,15 +2,16 @@
 // pidfile, config file, cgroup parent and bridge, with its own managed
 // containerd under its exec-root. Stopping it removes what it left behind:
 // processes (shims, docker-proxy), mounts, cgroups, the bridge and the
-// networks it created, and its iptables rules (the shared DOCKER* chains too,
-// when no other dockerd runs any more and they were not there before).
+// networks it created, and its iptables rules. The shared DOCKER* chains, the
+// FORWARD policy and ip_forward are put back as they were before the first
+// harness dockerd (recorded in FIRST_STATE) when the last dockerd stops.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { join } from 'node:path';
-import { alive, killProcessesMentioning, removeTree, terminate } from './cleanup.ts';
+import { dirname, join } from 'node:path';
+import { alive, cleanContainerdTasks, killProcessesMentioning, removeCgroups, removeTree, terminate } from './cleanup.ts';
 import { execCommand, type ExecOptions, type ExecResult } from './exec.ts';
-import { chainPolicy, deleteChain, deleteRule, dumpTable, mentions, TABLES, type Table, type TableDump } from './iptables.ts';
+import { chainPolicy, deleteChain, deleteRule, dumpTable, mentions, TABLES, type Table } from './iptables.ts';
 import { awaitReady, launch, PEER_PATH, peerDir, track, untrack, type Peer } from './peers.ts';
 
 export const DOCKERD = '/usr/sbin/dockerd';
@@ -73,7 +74,7 @@ export async function startDockerd(opts: DockerdOptions = {}): Promise<DockerdPe
   writeFileSync(configFile, '{}\n'); // never the machine's /etc/docker/daemon.json
   writeFileSync(join(dockerConfig, 'config.json'), '{}\n');
 
-  const before = snapshotFirewall();
+  recordFirstState();
   const net = createBridge();
   const cgroupParent = `/${net.bridge}`;
   const args = [
@@ -109,11 +110,12 @@ export async function startDockerd(opts: DockerdOptions = {}): Promise<DockerdPe
       try {
         if (pid > 0) terminate(pid, 30_000);
         // Shims, docker-proxy and anything else started on our folders or for our subnets.
+        // dockerd's managed containerd keeps its state and socket under our exec-root.
+        cleanContainerdTasks(join(execRoot, 'containerd', 'daemon'), join(execRoot, 'containerd', 'containerd.sock'));
         killProcessesMentioning([dir, `-container-ip ${net.prefix}`, `-container-ip ${net.poolPrefix}`]);
-        killDockerProxies([net.prefix, net.poolPrefix]);
         removeTree(dir);
         removeCgroups(cgroupParent);
-        cleanFirewall(before, net);
+        cleanFirewall(net);
       } finally {
         untrack(peer);
       }
@@ -197,21 +199,33 @@ function createBridge(): BridgeNet {
   throw new Error('no free drayt<N> bridge name and subnet');
 }
 
-interface FirewallSnapshot {
-  tables: Record<Table, TableDump>;
+/** Where the machine's firewall state before the first harness dockerd is kept (shared by concurrent test processes). */
+export const FIRST_STATE = '/run/dray-harness/firewall-before-dockerd.json';
+
+interface FirewallState {
+  /** DOCKER* chains that existed, per table. */
+  chains: Record<Table, string[]>;
   /** `nft list tables` lines: iptables-nft creates `ip filter`/`ip nat` on first use. */
   nftTables: string[];
   ipForward: string;
   forwardPolicy: string | undefined;
 }
 
-function snapshotFirewall(): FirewallSnapshot {
-  return {
-    tables: { filter: dumpTable('filter'), nat: dumpTable('nat') },
+/** Records the state, unless a dockerd already runs (then it is not the machine's own state) or it is recorded already. */
+function recordFirstState(): void {
+  if (otherDockerdRunning()) return;
+  const state: FirewallState = {
+    chains: { filter: [...dumpTable('filter').chains], nat: [...dumpTable('nat').chains] },
     nftTables: nftTables(),
     ipForward: readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim(),
     forwardPolicy: chainPolicy('filter', 'FORWARD'),
   };
+  mkdirSync(dirname(FIRST_STATE), { recursive: true });
+  try {
+    writeFileSync(FIRST_STATE, JSON.stringify(state), { flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err; // the first one's record stands
+  }
 }
 
 /** Bridges whose IPv4 address lies in our pool: the user networks this dockerd created. */
@@ -236,7 +250,7 @@ function otherDockerdRunning(): boolean {
 }
 
 /** Removes the rules naming our bridges or subnets, the bridges, and (when we were the last dockerd) the DOCKER* chains and jumps we added. */
-function cleanFirewall(before: FirewallSnapshot, net: BridgeNet): void {
+function cleanFirewall(net: BridgeNet): void {
   const bridges = [net.bridge, ...poolBridges(net.poolPrefix)];
   const tokens = [...bridges, net.prefix, net.poolPrefix];
   for (const table of TABLES) {
@@ -245,10 +259,12 @@ function cleanFirewall(before: FirewallSnapshot, net: BridgeNet): void {
     }
   }
   for (const b of bridges) tryDo(() => execFileSync('ip', ['link', 'del', b], { stdio: 'ignore' }));
-  if (otherDockerdRunning()) return;
+  if (otherDockerdRunning() || !existsSync(FIRST_STATE)) return;
+  const before = JSON.parse(readFileSync(FIRST_STATE, 'utf8')) as FirewallState;
+  rmSync(FIRST_STATE, { force: true });
   for (const table of TABLES) {
     const now = dumpTable(table);
-    const ours = [...now.chains].filter((c) => c.startsWith('DOCKER') && !before.tables[table].chains.has(c));
+    const ours = [...now.chains].filter((c) => c.startsWith('DOCKER') && !before.chains[table].includes(c));
     if (ours.length === 0) continue;
     // Jumps into our chains from chains that stay (FORWARD, PREROUTING, OUTPUT…).
     for (const rule of now.rules) {
@@ -284,32 +300,6 @@ export function nftTables(): string[] {
   } catch {
     return [];
   }
-}
-
-/** docker-proxy processes forwarding to our subnets (they outlive a killed dockerd). */
-function killDockerProxies(prefixes: string[]): void {
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const argv = readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0');
-      if (!argv[0]?.endsWith('docker-proxy')) continue;
-      const ip = argv[argv.indexOf('-container-ip') + 1] ?? '';
-      if (prefixes.some((p) => ip.startsWith(p))) terminate(Number(e), 0, 'SIGKILL');
-    } catch { /* gone */ }
-  }
-}
-
-/** Removes <hierarchy>/<parent> in every cgroup v1 hierarchy (and v2), children first. */
-function removeCgroups(parent: string): void {
-  const roots = ['/sys/fs/cgroup'];
-  for (const e of readdirSync('/sys/fs/cgroup')) roots.push(join('/sys/fs/cgroup', e));
-  const rm = (p: string): void => {
-    let entries: string[];
-    try { entries = readdirSync(p, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name); } catch { return; }
-    for (const c of entries) rm(join(p, c));
-    tryDo(() => rmdirSync(p));
-  };
-  for (const r of roots) if (existsSync(join(r, parent))) rm(join(r, parent));
 }
 
 function tryDo(f: () => void): void {

@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { needsRoot } from '../support/root.ts';
 import { testImage } from '../images/index.ts';
 import { crunPath, execChecked, execCommand, freePort, getStatus, runcPath, runningPeers, startContainerd, startDockerd, startRegistry } from './index.ts';
-import { alive, mountsUnder, processesMentioning } from './cleanup.ts';
+import { alive, cgroupDirs, mountsUnder, processesMentioning } from './cleanup.ts';
 import { dumpTable, mentions, ruleArgs, TABLES } from './iptables.ts';
 
 test('freePort gives a port nothing listens on, and we can bind it', async () => {
@@ -48,7 +48,14 @@ test('containerd: own sockets and folders, ctr imports and runs the busybox imag
   assert.match(await c.ctr(['images', 'ls', '-q'], { namespace: 'dray-test' }), /docker\.io\/library\/busybox:latest/);
   const out = await c.ctr(['run', '--rm', 'docker.io/library/busybox:latest', 'dray-harness-echo', 'echo', 'hi from containerd'], { namespace: 'dray-test' });
   assert.equal(out.trim(), 'hi from containerd');
+  // A container still running when containerd dies (SIGKILL) is ended by stop() too.
+  await c.ctr(['run', '-d', 'docker.io/library/busybox:latest', 'dray-harness-sleep', 'sleep', '600'], { namespace: 'dray-test' });
+  const initPid = Number(readFileSync(`${c.state}/io.containerd.runtime.v2.task/dray-test/dray-harness-sleep/init.pid`, 'utf8'));
+  assert.ok(alive(initPid));
+  process.kill(c.pid, 'SIGKILL');
   c.stop();
+  assert.equal(alive(initPid), false);
+  assert.deepEqual(cgroupDirs('/dray-test/dray-harness-sleep'), []);
   assert.equal(alive(c.pid), false);
   assert.deepEqual(processesMentioning([c.dir]), []);
   assert.deepEqual(mountsUnder(c.dir), []);
@@ -105,7 +112,10 @@ test('dockerd killed with SIGKILL mid-work: stop() still removes shims, proxies,
   assert.match(await d.docker(['info', '--format', '{{json .Runtimes}}']), /"runc-alt"/);
   assert.equal(await d.docker(['run', '--rm', '--runtime', 'runc-alt', 'busybox', 'echo', 'alt here']), 'alt here\n');
   const port = await freePort();
-  await d.docker(['run', '-d', '-p', `127.0.0.1:${port}:8080`, 'busybox', 'sleep', '600']);
+  const id = (await d.docker(['run', '-d', '-p', `127.0.0.1:${port}:8080`, 'busybox', 'sleep', '600'])).trim();
+  const shimAddress = readFileSync(`${d.execRoot}/containerd/daemon/io.containerd.runtime.v2.task/moby/${id}/address`, 'utf8').replace(/^unix:\/\//, '');
+  assert.ok(existsSync(shimAddress));
+  assert.ok(readdirSync('/sys/fs/cgroup').some((h) => existsSync(`/sys/fs/cgroup/${h}/${d.bridge}`)), 'containers live under our cgroup parent');
   assert.ok(processesMentioning([d.dir]).length > 1, 'containerd and a shim run on our folders');
   assert.ok(mountsUnder(d.dir).length > 0, 'the container rootfs is mounted under our folders');
   process.kill(d.pid, 'SIGKILL');
@@ -114,8 +124,12 @@ test('dockerd killed with SIGKILL mid-work: stop() still removes shims, proxies,
   assert.deepEqual(processesMentioning([d.dir, `-container-ip ${subnetPrefix}`]), []);
   assert.deepEqual(mountsUnder(d.dir), []);
   assert.equal(existsSync(d.dir), false);
+  assert.equal(existsSync(shimAddress), false, 'the shim socket in /run/containerd/s is gone');
   assert.equal(existsSync(`/sys/class/net/${d.bridge}`), false);
   for (const table of TABLES) assert.deepEqual(dumpTable(table).rules.filter((r) => mentions(r, [d.bridge, subnetPrefix])), []);
+  // The container cgroups under dockerd's --cgroup-parent (/<bridge>) are gone too.
+  const hierarchies = readdirSync('/sys/fs/cgroup').map((h) => `/sys/fs/cgroup/${h}/${d.bridge}`);
+  assert.deepEqual(hierarchies.filter((p) => existsSync(p)), []);
 });
 
 test('a peer that fails to start: the error carries its log tail, and nothing is left', needsRoot, async () => {

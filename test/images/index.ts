@@ -171,7 +171,7 @@ async function build(name: TestImageName, dir: string): Promise<Omit<TestImage, 
   } else {
     if (process.getuid?.() !== 0) throw new Error('building the nginx test image needs root (debootstrap)');
     await debootstrapNginx(rootfs, join(cacheRoot(), 'debs'), join(dir, 'debootstrap.log'));
-    trimRootfs(rootfs);
+    trimRootfs(rootfs, EPOCH);
     packages = installedPackages(rootfs);
     const logLinks = ['var/log/nginx/access.log', 'var/log/nginx/error.log'];
     // Layer 1: the Debian system with nginx, as debootstrap made it.

@@ -33,7 +33,7 @@ export async function debootstrapNginx(root: string, debCache: string, logFile: 
 }
 
 /** Removes what a slim image does not carry, and makes the remaining variable files deterministic. */
-export function trimRootfs(root: string): void {
+export function trimRootfs(root: string, epoch: Date): void {
   const clear = (dir: string, keep: (name: string) => boolean = () => false): void => {
     const p = join(root, dir);
     if (!existsSync(p)) return;
@@ -62,6 +62,18 @@ export function trimRootfs(root: string): void {
   // Host-specific files debootstrap copies in; the engine bind-mounts its own.
   writeFileSync(join(root, 'etc/resolv.conf'), '');
   rmSync(join(root, 'etc/hostname'), { force: true });
+  // /etc/shadow's "last password change" is the build day: pin it to the epoch's day.
+  const day = String(Math.floor(epoch.getTime() / 86_400_000));
+  for (const f of ['etc/shadow', 'etc/shadow-']) {
+    const p = join(root, f);
+    if (!existsSync(p)) continue;
+    const lines = readFileSync(p, 'utf8').split('\n').map((l) => {
+      const fields = l.split(':');
+      if (fields.length > 2 && fields[2] !== '') fields[2] = day;
+      return fields.join(':');
+    });
+    writeFileSync(p, lines.join('\n'));
+  }
 }
 
 /** Packages installed in a rootfs: name -> version. */
