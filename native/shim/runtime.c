@@ -1,0 +1,170 @@
+/* Invoking the OCI runtime (runc, crun, dray-runc) the way
+ * containerd-shim-runc-v2 does: `<runtime> --root R --log L --log-format json
+ * <verb> ...`, one synchronous call per verb. On failure the error message is
+ * the runtime's own, taken from the json log lines it appended. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+#define LOG_TAIL (64 * 1024)
+
+/* Finds "key": "<string>" in one json log line and decodes the string
+ * (enough of JSON for runc's and crun's log lines; never trusted further). */
+static bool json_field(const char *line, const char *end, const char *key, struct buf *out) {
+  size_t kl = strlen(key);
+  for (const char *p = line; p + kl + 2 < end; p++) {
+    if (*p != '"' || memcmp(p + 1, key, kl) != 0 || p[kl + 1] != '"') continue;
+    const char *q = p + kl + 2;
+    while (q < end && (*q == ' ' || *q == '\t')) q++;
+    if (q >= end || *q != ':') continue;
+    q++;
+    while (q < end && (*q == ' ' || *q == '\t')) q++;
+    if (q >= end || *q != '"') continue;
+    for (q++; q < end && *q != '"'; q++) {
+      char c = *q;
+      if (c == '\\' && q + 1 < end) {
+        c = *++q;
+        if (c == 'n') c = '\n';
+        else if (c == 't') c = '\t';
+        else if (c == 'r') c = '\r';
+        else if (c == 'u') { /* keep ASCII, replace the rest */
+          unsigned v = 0;
+          int i;
+          for (i = 0; i < 4 && q + 1 < end; i++) {
+            char h = *++q;
+            v = v * 16 + (unsigned)(h >= 'a' ? h - 'a' + 10 : h >= 'A' ? h - 'A' + 10 : h - '0');
+          }
+          c = v >= 0x20 && v < 0x7f ? (char)v : '?';
+        }
+      }
+      if (buf_putc(out, c) < 0) return false;
+    }
+    return true;
+  }
+  return false;
+}
+
+/* The last error-level message the runtime logged after offset `from`. */
+static char *runtime_error(off_t from) {
+  int fd = open(cfg.runtime_log, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return NULL;
+  struct stat st;
+  if (fstat(fd, &st) < 0 || st.st_size <= from) {
+    close(fd);
+    return NULL;
+  }
+  if (st.st_size - from > LOG_TAIL) from = st.st_size - LOG_TAIL;
+  size_t len = (size_t)(st.st_size - from);
+  char *text = malloc(len + 1);
+  ssize_t n = text ? pread(fd, text, len, from) : -1;
+  close(fd);
+  if (n <= 0) {
+    free(text);
+    return NULL;
+  }
+  text[n] = 0;
+  struct buf best = {0}, any = {0};
+  for (char *line = text; line < text + n;) {
+    char *end = memchr(line, '\n', (size_t)(text + n - line));
+    if (!end) end = text + n;
+    struct buf lvl = {0}, msg = {0};
+    if (json_field(line, end, "msg", &msg) && msg.len) {
+      json_field(line, end, "level", &lvl);
+      bool err = lvl.len >= 5 && (!memcmp(lvl.p, "error", 5) || !memcmp(lvl.p, "fatal", 5));
+      struct buf *dst = err ? &best : &any;
+      buf_free(dst);
+      *dst = msg;
+      msg = (struct buf){0};
+    }
+    buf_free(&lvl);
+    buf_free(&msg);
+    line = end + 1;
+  }
+  free(text);
+  struct buf *r = best.len ? &best : &any;
+  buf_putc(r, 0);
+  char *s = r->p;
+  if (r == &best) buf_free(&any);
+  else buf_free(&best);
+  return s;
+}
+
+int runtime_run(const char *const *args, int in, int out, int err, char **errmsg, int console_fd, int *master) {
+  const char *argv[32];
+  int n = 0;
+  argv[n++] = cfg.runtime;
+  argv[n++] = "--root";
+  argv[n++] = cfg.runtime_root;
+  argv[n++] = "--log";
+  argv[n++] = cfg.runtime_log;
+  argv[n++] = "--log-format";
+  argv[n++] = "json";
+  for (int i = 0; args[i] && n < 31; i++) argv[n++] = args[i];
+  argv[n] = NULL;
+  if (errmsg) *errmsg = NULL;
+
+  struct stat st;
+  off_t log_from = stat(cfg.runtime_log, &st) == 0 ? st.st_size : 0;
+  pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_DFL);
+    int null = open("/dev/null", O_RDWR);
+    dup2(in >= 0 ? in : null, 0);
+    dup2(out >= 0 ? out : null, 1);
+    dup2(err >= 0 ? err : null, 2);
+    if (null > 2) close(null);
+    if (chdir(cfg.bundle) < 0) _exit(126);
+    execvp(argv[0], (char *const *)argv);
+    _exit(127);
+  }
+  int status = 0;
+  bool reaped = false;
+  if (console_fd >= 0 && master) *master = console_recv_master(console_fd, pid, &status, &reaped);
+  if (!reaped) {
+    while (waitpid(pid, &status, 0) < 0) {
+      if (errno != EINTR) return -1;
+    }
+  }
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (code == 0 && console_fd >= 0 && master && *master < 0) code = 1; /* never sent the pty */
+  if (code != 0 && errmsg) {
+    *errmsg = runtime_error(log_from);
+    if (!*errmsg || !**errmsg) {
+      free(*errmsg);
+      struct buf b = {0};
+      buf_puts(&b, code == 127 ? "cannot execute the runtime " : "the runtime failed: ");
+      buf_puts(&b, code == 127 ? cfg.runtime : argv[7]);
+      buf_puts(&b, code == 127 ? "" : " exited with status ");
+      if (code != 127) buf_putnum(&b, code);
+      buf_putc(&b, 0);
+      *errmsg = b.p;
+    }
+  }
+  return code;
+}
+
+pid_t read_pid_file(const char *path) {
+  char s[32];
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, s, sizeof s - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  s[n] = 0;
+  char *end;
+  long v = strtol(s, &end, 10);
+  if (v <= 0 || v > 0x7fffffff) return -1;
+  return (pid_t)v;
+}
