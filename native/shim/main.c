@@ -199,12 +199,12 @@ static void create_failed(const char *what, char *errmsg) {
   char *ignored = NULL;
   runtime_run(args, -1, -1, -1, &ignored, -1, NULL);
   free(ignored);
-  report(false, 0, errmsg && *errmsg ? errmsg : what);
-  free(errmsg);
   /* reap what the runtime left re-parented to us before going */
   while (waitpid(-1, NULL, WNOHANG) > 0) {
   }
-  free_all();
+  free_all(); /* the socket is gone before the launcher hears of the failure */
+  report(false, 0, errmsg && *errmsg ? errmsg : what);
+  free(errmsg);
 }
 
 static void loop(int sigfd) {

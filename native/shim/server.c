@@ -253,7 +253,6 @@ void publish_exit(struct proc *p) {
   proc_json(&b, p);
   buf_putc(&b, '}');
   if (!b.p) return;
-  drop_pendings(p, false, true, &b);
   struct buf ev = {0};
   buf_puts(&ev, "{\"type\":\"exit\",\"process\":");
   buf_append(&ev, b.p, b.len);
@@ -261,6 +260,8 @@ void publish_exit(struct proc *p) {
   if (ev.p)
     for (struct client *c = clients; c; c = c->next) send_frame(c, RSP_EVENT, 0, ev.p, ev.len);
   buf_free(&ev);
+  /* waiters after the event, so a client hears the event before its wait returns */
+  drop_pendings(p, false, true, &b);
   buf_free(&b);
 }
 
