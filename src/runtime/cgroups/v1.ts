@@ -146,7 +146,7 @@ export class V1Cgroup implements CgroupManager {
       const dir = this.need('blkio', 'linux.resources.blockIO');
       // CFQ's blkio.weight is gone from current kernels; BFQ's takes the same range.
       const weightFile = exists(join(dir, 'blkio.weight')) ? 'blkio.weight' : 'blkio.bfq.weight';
-      const weightDevFile = exists(join(dir, 'blkio.weight_device')) ? 'blkio.weight_device' : 'blkio.bfq.weight';
+      const weightDevFile = exists(join(dir, 'blkio.weight_device')) ? 'blkio.weight_device' : 'blkio.bfq.weight_device';
       const needFile = (f: string, what: string): void => {
         if (!exists(join(dir, f))) throw new CgroupError(`${what} is not supported by this kernel's block I/O scheduler (no ${f})`);
       };

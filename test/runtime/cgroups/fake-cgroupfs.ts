@@ -32,7 +32,7 @@ export const V1_FILES: Record<string, Record<string, string>> = {
   devices: { 'devices.allow': '', 'devices.deny': '', 'devices.list': 'a *:* rwm' },
   freezer: { 'freezer.state': 'THAWED' },
   blkio: {
-    'blkio.bfq.weight': '100',
+    'blkio.bfq.weight': '100', 'blkio.bfq.weight_device': 'default 100',
     'blkio.throttle.read_bps_device': '', 'blkio.throttle.write_bps_device': '',
     'blkio.throttle.read_iops_device': '', 'blkio.throttle.write_iops_device': '',
     'blkio.bfq.io_service_bytes_recursive': '',

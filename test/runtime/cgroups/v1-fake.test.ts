@@ -176,7 +176,7 @@ test('blkio: BFQ weight when CFQ is gone, per-device weight, throttles; leaf wei
     },
   });
   assert.deepEqual(p.writes.map((w) => [w.file.split('/').pop(), w.value]), [
-    ['blkio.bfq.weight', '300'], ['blkio.bfq.weight', '8:0 500'],
+    ['blkio.bfq.weight', '300'], ['blkio.bfq.weight_device', '8:0 500'],
     ['blkio.throttle.read_bps_device', '8:0 1048576'], ['blkio.throttle.write_bps_device', '8:16 0'],
     ['blkio.throttle.read_iops_device', '8:0 100'], ['blkio.throttle.write_iops_device', '8:0 200'],
   ]);
