@@ -61,6 +61,14 @@ interface Node {
   jf: Label | null;
   /** For JA: the target. */
   ja: Label | null;
+  /** Index in the current layout. */
+  pos: number;
+  /** A label bound to this node, made on demand. */
+  self: Label | null;
+}
+
+function node(code: number, k: number, jt: Label | null, jf: Label | null, ja: Label | null): Node {
+  return { code, k, jt, jf, ja, pos: 0, self: null };
 }
 
 export class Assembler {
@@ -80,20 +88,20 @@ export class Assembler {
 
   /** A = seccomp_data[off]. */
   load(off: number): void {
-    this.push({ code: OP.LD_W_ABS, k: off, jt: null, jf: null, ja: null });
+    this.push(node(OP.LD_W_ABS, off, null, null, null));
   }
   and(k: number): void {
-    this.push({ code: OP.ALU_AND_K, k: k >>> 0, jt: null, jf: null, ja: null });
+    this.push(node(OP.ALU_AND_K, k >>> 0, null, null, null));
   }
   ret(k: number): void {
-    this.push({ code: OP.RET_K, k: k >>> 0, jt: null, jf: null, ja: null });
+    this.push(node(OP.RET_K, k >>> 0, null, null, null));
   }
   /** Conditional jump on A against k; null targets mean "the next instruction". */
   jump(code: number, k: number, jt: Label | null, jf: Label | null): void {
-    this.push({ code, k: k >>> 0, jt, jf, ja: null });
+    this.push(node(code, k >>> 0, jt, jf, null));
   }
   goto(target: Label): void {
-    this.push({ code: OP.JA, k: 0, jt: null, jf: null, ja: target });
+    this.push(node(OP.JA, 0, null, null, target));
   }
 
   /** Resolves jumps (inserting trampolines for far ones) and returns the instructions. */
@@ -116,38 +124,32 @@ export class Assembler {
       }
     }
     // Insertions only lengthen other jumps, so this reaches a fixed point.
-    // A trampoline already placed within reach of a jump is shared.
     let nodesNow = nodes;
     for (let pass = 0; ; pass++) {
       if (pass > 64) throw new Error('bpf: jump layout does not converge');
-      const pos = new Map<Node, number>();
-      nodesNow.forEach((n, i) => pos.set(n, i));
+      number(nodesNow);
       const out: Node[] = [];
-      // trampolines of this pass by target, with their position in the old layout
-      const shared = new Map<Node, { node: Node; at: number }>();
       let changed = false;
       for (let i = 0; i < nodesNow.length; i++) {
         const n = nodesNow[i]!;
         out.push(n);
         if (!isCondJump(n.code)) continue;
+        let placed: Node | null = null;
         for (const side of ['jt', 'jf'] as const) {
           const target = n[side]!.insn;
           if (target === null) throw new Error(`bpf: label ${n[side]!.name} never bound`);
-          const d = pos.get(target)! - i - 1;
+          const d = target.pos - i - 1;
           if (d < 0) throw new Error(`bpf: backward jump to ${n[side]!.name}`);
           if (d <= MAX_JUMP) continue;
-          const near = shared.get(target);
-          if (near && near.at === i) {
-            n[side] = labelAt(near.node);
+          // Both sides far to one target: one trampoline.
+          if (placed && (placed.ja?.insn === target || (placed.code === OP.RET_K && placed.k === target.k && target.code === OP.RET_K))) {
+            n[side] = labelAt(placed);
             continue;
           }
           // A return is copied; anything else is reached by `ja`.
-          const t: Node =
-            target.code === OP.RET_K
-              ? { code: OP.RET_K, k: target.k, jt: null, jf: null, ja: null }
-              : { code: OP.JA, k: 0, jt: null, jf: null, ja: n[side]! };
+          const t: Node = target.code === OP.RET_K ? node(OP.RET_K, target.k, null, null, null) : node(OP.JA, 0, null, null, n[side]!);
           out.push(t);
-          shared.set(target, { node: t, at: i });
+          placed = t;
           n[side] = labelAt(t);
           changed = true;
         }
@@ -156,33 +158,27 @@ export class Assembler {
       if (!changed) break;
     }
     this.nodes = nodesNow;
-    return this.layout(nodesNow);
-  }
-
-  private layout(nodes: Node[]): Insn[] {
-    const pos = new Map<Node, number>();
-    nodes.forEach((n, i) => pos.set(n, i));
-    return nodes.map((n, i) => {
-      if (n.code === OP.JA) {
-        return { code: n.code, k: pos.get(n.ja!.insn!)! - i - 1, jt: 0, jf: 0 };
-      }
+    number(nodesNow);
+    return nodesNow.map((n, i) => {
+      if (n.code === OP.JA) return { code: n.code, k: n.ja!.insn!.pos - i - 1, jt: 0, jf: 0 };
       if (isCondJump(n.code)) {
-        return { code: n.code, k: n.k, jt: pos.get(n.jt!.insn!)! - i - 1, jf: pos.get(n.jf!.insn!)! - i - 1 };
+        return { code: n.code, k: n.k, jt: n.jt!.insn!.pos - i - 1, jf: n.jf!.insn!.pos - i - 1 };
       }
       return { code: n.code, k: n.k, jt: 0, jf: 0 };
     });
   }
 }
 
-const anon = new WeakMap<Node, Label>();
+function number(nodes: Node[]): void {
+  for (let i = 0; i < nodes.length; i++) nodes[i]!.pos = i;
+}
+
 function labelAt(n: Node): Label {
-  let l = anon.get(n);
-  if (!l) {
-    l = new Label('anon');
-    l.insn = n;
-    anon.set(n, l);
+  if (!n.self) {
+    n.self = new Label('anon');
+    n.self.insn = n;
   }
-  return l;
+  return n.self;
 }
 
 function isCondJump(code: number): boolean {

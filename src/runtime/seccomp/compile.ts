@@ -3,8 +3,8 @@
 //   load arch; one `jeq AUDIT_ARCH` per architecture section; else bad-arch.
 //   Per section: load nr; a binary search over the syscall number space,
 //   split into ranges that share one outcome (a return, or a rule chain for
-//   a syscall with argument conditions); then the rule chains.
-//   Shared returns come last; far jumps get copies (see bpf.ts).
+//   a syscall with argument conditions); the returns the tree jumps to;
+//   then the rule chains. Far jumps get trampolines (see bpf.ts).
 // Precedence (docs/runtime-seccomp.md): rules whose action equals the default
 // are dropped (runc); for one syscall an unconditional rule beats the rules
 // with conditions (libseccomp), the first unconditional one wins; otherwise
@@ -16,8 +16,8 @@ import {
   OCI_ARCHES,
   RET,
   RET_ACTION_MASK,
-  SYSCALLS,
   X32_SYSCALL_BIT,
+  syscallMap,
   nativeArch,
   type Arch,
 } from './constants.ts';
@@ -74,13 +74,13 @@ function allows(action: number): boolean {
 
 /** The outcome of each syscall number the policy names on one architecture, and the highest number named. */
 function outcomes(policy: SeccompPolicy, arch: Arch): { byNr: Map<number, Outcome>; max: number | undefined } {
-  const table = SYSCALLS[arch];
+  const table = syscallMap(arch);
   const rulesByNr = new Map<number, Rule[]>();
   let max: number | undefined;
   for (const rule of policy.rules) {
     for (const name of new Set(rule.names)) {
-      if (!Object.hasOwn(table, name)) continue;
-      const nr = table[name]!;
+      const nr = table.get(name);
+      if (nr === undefined) continue;
       if (max === undefined || nr > max) max = nr;
       // Same action as the default: redundant, and runc drops it (libseccomp refuses it).
       if (rule.action === policy.defaultAction) continue;
@@ -135,7 +135,7 @@ function merge(segs: Segment[]): Segment[] {
   for (const s of segs) {
     const last = out[out.length - 1];
     if (last && last.hi + 1 === s.lo && sameOutcome(last.out, s.out)) last.hi = s.hi;
-    else out.push({ ...s });
+    else out.push({ lo: s.lo, hi: s.hi, out: s.out });
   }
   return out;
 }
@@ -238,13 +238,6 @@ export function compileSeccomp(spec: unknown, opts: CompileOptions = {}): Compil
   }
 
   const asm = new Assembler();
-  const retLabels = new Map<number, Label>();
-  const retLabel = (v: number): Label => {
-    let l = retLabels.get(v >>> 0);
-    if (!l) retLabels.set(v >>> 0, (l = new Label(`ret ${v}`)));
-    return l;
-  };
-  const outLabel = (o: Outcome) => (o.kind === 'ret' ? retLabel(o.value) : o.label);
 
   // One section per audit arch: x86_64 and x32 share AUDIT_ARCH_X86_64 and
   // are told apart by the x32 bit of the syscall number.
@@ -277,6 +270,15 @@ export function compileSeccomp(spec: unknown, opts: CompileOptions = {}): Compil
   for (const s of sections) {
     asm.label(s.label);
     asm.load(DATA.NR);
+    // The section's returns follow its search tree, so that the tree's
+    // jumps to them stay short.
+    const retLabels = new Map<number, Label>();
+    const outLabel = (o: Outcome): Label => {
+      if (o.kind === 'chain') return o.label;
+      let l = retLabels.get(o.value >>> 0);
+      if (!l) retLabels.set(o.value >>> 0, (l = new Label(`ret ${o.value}`)));
+      return l;
+    };
     const build = (lo: number, hi: number): TreeNode | Label => {
       if (lo === hi) return outLabel(s.segs[lo]!.out);
       const mid = (lo + hi) >> 1;
@@ -294,6 +296,11 @@ export function compileSeccomp(spec: unknown, opts: CompileOptions = {}): Compil
     if (root instanceof Label) asm.goto(root);
     else emit(root);
 
+    for (const [v, l] of retLabels) {
+      asm.label(l);
+      asm.ret(v);
+    }
+
     const chains = new Set<Outcome>();
     for (const seg of s.segs) if (seg.out.kind === 'chain') chains.add(seg.out);
     for (const ch of chains) {
@@ -309,10 +316,6 @@ export function compileSeccomp(spec: unknown, opts: CompileOptions = {}): Compil
       }
       asm.ret(policy.defaultAction);
     }
-  }
-  for (const [v, l] of retLabels) {
-    asm.label(l);
-    asm.ret(v);
   }
 
   const insns = asm.assemble();

@@ -12,3 +12,9 @@ export {
 export { runFilter, describeAction, type SeccompData } from './interpret.ts';
 export { nativeArch, AUDIT_ARCH, SYSCALLS, RET, FILTER_FLAG, type Arch } from './constants.ts';
 export { dockerProfileToOci, dockerDefaultProfile, DOCKER_DEFAULT_CAPS, type DockerSeccompProfile } from './docker-profile.ts';
+export {
+  sendSeccompListener,
+  containerProcessState,
+  type ContainerProcessState,
+  type OciState,
+} from './listener.ts';

@@ -23,8 +23,8 @@ function dataWords(d: SeccompData): Uint32Array {
   return w;
 }
 
-/** Runs the program on one syscall and returns the SECCOMP_RET_* value. */
-export function runFilter(program: Buffer | Insn[], data: SeccompData): number {
+/** Runs the program on one syscall and returns the SECCOMP_RET_* value; `stats.steps` counts the instructions run. */
+export function runFilter(program: Buffer | Insn[], data: SeccompData, stats?: { steps: number }): number {
   const insns = Buffer.isBuffer(program) ? decode(program) : program;
   const words = dataWords(data);
   const mem = new Uint32Array(16);
@@ -33,6 +33,7 @@ export function runFilter(program: Buffer | Insn[], data: SeccompData): number {
   const u = (v: number) => v >>> 0;
   for (let pc = 0; pc < insns.length; pc++) {
     const { code, jt, jf, k } = insns[pc]!;
+    if (stats) stats.steps++;
     switch (code) {
       case OP.LD_W_ABS:
         if (k % 4 !== 0 || k >= DATA.SIZE) throw new Error(`bpf: load at ${k} outside seccomp_data (pc ${pc})`);

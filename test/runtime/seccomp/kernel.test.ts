@@ -124,3 +124,14 @@ test('the loader refuses a malformed program before the kernel sees it', (t) => 
   assert.equal(r.status, 125);
   assert.match(r.stderr, /load filter: Invalid argument/);
 });
+
+test('under valgrind (no seccomp(2) there) the loader falls back to prctl, without memory errors', (t) => {
+  assert.ok(existsSync('/usr/bin/valgrind'), 'valgrind is installed by scripts/setup.sh');
+  const dir = tempDir(t);
+  const prog = join(dir, 'filter.bpf');
+  writeFileSync(prog, compileSeccomp(deny(['mkdir', 'mkdirat'], 13)).program);
+  const r = spawnSync('valgrind', ['-q', '--error-exitcode=99', runner, prog, '--', busybox, 'mkdir', 'x'], { encoding: 'utf8', cwd: dir, timeout: 60_000 });
+  assert.match(r.stderr, /unhandled .*syscall/); // valgrind refused seccomp(2)...
+  assert.match(r.stderr, /can't create directory 'x': Permission denied/); // ...and prctl loaded the filter
+  assert.equal(r.status, 1);
+});

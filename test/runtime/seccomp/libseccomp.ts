@@ -1,6 +1,6 @@
 // The real peer for the compiler: builds the same policy with libseccomp
 // (as runc does: one rule per syscall name, rules equal to the default
-// skipped, binary-tree optimisation past 32 rules) in a small generated C
+// skipped, binary-tree optimisation past 32 of those) in a small generated C
 // program, and exports libseccomp's BPF. Used by libseccomp.test.ts and
 // bench/runtime/seccomp-compile.ts. Needs libseccomp-dev (scripts/setup.sh).
 import { execFileSync } from 'node:child_process';
@@ -68,7 +68,7 @@ static scmp_filter_ctx build(void) {
   }
 ${arches.slice(1).map((a) => `  if (seccomp_arch_exist(ctx, ${ARCH_TOKEN[a]}) != 0 && seccomp_arch_add(ctx, ${ARCH_TOKEN[a]}) < 0) exit(3);`).join('\n')}
   seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
-  ${p.rules.length > 32 ? 'seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);' : ''}
+  ${rules.length > 32 ? 'if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2) < 0) exit(6);' : ''}
 ${rules.join('\n')}
   return ctx;
 }
