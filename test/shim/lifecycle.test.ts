@@ -153,13 +153,16 @@ for (const runtime of runtimes()) {
     assert.equal(existsSync(shimPaths(stateDir).socket), false);
     const list = spawnSync(runtime, ['--root', env.runtimeRoot, 'list', '-q'], { encoding: 'utf8' });
     assert.equal(list.stdout.trim(), '');
-    const shims = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+    // the monitor reports, then exits: give it the moment to go
+    const shimsOf = (dir: string): string[] => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
       try {
-        return readFileSync(join('/proc', p, 'cmdline'), 'utf8').includes(stateDir);
+        return readFileSync(join('/proc', p, 'cmdline'), 'utf8').includes(dir);
       } catch {
         return false;
       }
     });
+    await until(() => shimsOf(stateDir).length === 0, 5000).catch(() => undefined);
+    const shims = shimsOf(stateDir);
     assert.deepEqual(shims, [], 'no shim process left');
   });
 }
