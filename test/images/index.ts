@@ -10,6 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { buildBusyboxRootfs, EPOCH } from './busybox-rootfs.ts';
 import { writeLayer } from './layer.ts';
@@ -43,8 +44,11 @@ export interface TestImage {
 
 const PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
+/** $DRAY_TEST_IMAGES, else /var/cache/dray-test-images for root and ~/.cache/dray-test-images for others. */
 export function cacheRoot(): string {
-  return process.env.DRAY_TEST_IMAGES || '/var/cache/dray-test-images';
+  if (process.env.DRAY_TEST_IMAGES) return process.env.DRAY_TEST_IMAGES;
+  if (process.getuid?.() === 0) return '/var/cache/dray-test-images';
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'dray-test-images');
 }
 
 /** The builder's own source: a change to it is a new cache key. */
