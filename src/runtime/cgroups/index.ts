@@ -18,6 +18,7 @@ export type { CgroupManager, CgroupPlan, FreezerState, OomWatchOptions, SavedCgr
 export type { CgroupStats, MemoryEntry, BlkioEntry, HugetlbStats } from './stats.ts';
 export { UNLIMITED } from './stats.ts';
 export { toDockerStats, type DockerCgroupStats } from './docker-stats.ts';
+export { containerCgroupMounts, type CgroupMountLayout } from './mounts.ts';
 export { sharesToWeight, blkioWeightToIoWeight, swapToV2 } from './convert.ts';
 
 export interface OpenCgroupOptions {

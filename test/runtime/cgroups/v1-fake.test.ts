@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { openCgroup, reopenCgroup, detectCgroupMode, CgroupError } from '../../../src/runtime/cgroups/index.ts';
+import { openCgroup, reopenCgroup, detectCgroupMode, containerCgroupMounts, CgroupError } from '../../../src/runtime/cgroups/index.ts';
 import { fakeV1, fakeV2, type FakeHost } from './fake-cgroupfs.ts';
 
 function host(t: { after: (fn: () => void) => void }, opts?: Parameters<typeof fakeV1>[0]): FakeHost {
@@ -353,4 +353,23 @@ test('saved() round-trips through reopenCgroup (JSON), and tampered state is ref
   assert.throws(() => reopenCgroup({ ...saved, mode: 'v3' }), /mode/);
   assert.throws(() => reopenCgroup({ ...saved, paths: { memory: '/etc' } }), /not a directory under/);
   assert.throws(() => reopenCgroup(null), /not an object/);
+});
+
+test('the container\'s cgroup mount layout: one bind per hierarchy, symlinks for combined ones', (t) => {
+  const h = host(t, { hierarchies: ['cpu,cpuacct', 'memory', 'net_cls,net_prio'], hybrid: true });
+  const layout = containerCgroupMounts(open(h, '/d/c1').saved());
+  assert.deepEqual(layout.binds, [
+    { name: 'cpu,cpuacct', source: join(h.fsRoot, 'cpu,cpuacct/d/c1') },
+    { name: 'memory', source: join(h.fsRoot, 'memory/d/c1') },
+    { name: 'net_cls,net_prio', source: join(h.fsRoot, 'net_cls,net_prio/d/c1') },
+    { name: 'unified', source: join(h.fsRoot, 'unified/d/c1') },
+  ]);
+  assert.deepEqual(layout.symlinks, [
+    { name: 'cpu', target: 'cpu,cpuacct' }, { name: 'cpuacct', target: 'cpu,cpuacct' },
+    { name: 'net_cls', target: 'net_cls,net_prio' }, { name: 'net_prio', target: 'net_cls,net_prio' },
+  ]);
+  const v2 = fakeV2();
+  t.after(() => v2.cleanup());
+  const cg2 = openCgroup({ path: '/d/c1', id: 'c1', fsRoot: v2.fsRoot, procRoot: v2.procRoot });
+  assert.deepEqual(containerCgroupMounts(cg2.saved()), { binds: [{ name: '', source: join(v2.fsRoot, 'd/c1') }], symlinks: [] });
 });
