@@ -135,3 +135,46 @@ test('under valgrind (no seccomp(2) there) the loader falls back to prctl, witho
   assert.match(r.stderr, /can't create directory 'x': Permission denied/); // ...and prctl loaded the filter
   assert.equal(r.status, 1);
 });
+
+// getpid through three ABIs of one x86_64 process: native `syscall`, i386
+// `int 0x80` (AUDIT_ARCH_I386, nr 20) and x32 (nr 39 with the x32 bit).
+const ABI_PROBE = `#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+int main(int argc, char **argv) {
+  long r;
+  errno = 0;
+  if (argv[1][0] == 'i') __asm__ volatile("int $0x80" : "=a"(r) : "a"(20L) : "memory", "cc");
+  else if (argv[1][0] == 'x') r = syscall(0x40000000L | 39);
+  else r = syscall(39);
+  printf("%ld %d\\n", r, errno);
+  return 0;
+}
+`;
+
+test('architectures in the kernel: i386 and x32 syscalls are killed unless listed, and get their own rules', { skip: process.arch !== 'x64' ? 'x86_64 only' : false }, (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'abi.c'), ABI_PROBE);
+  const probe = join(dir, 'abi');
+  const cc = spawnSync('gcc', ['-O2', '-o', probe, join(dir, 'abi.c')], { encoding: 'utf8' });
+  assert.equal(cc.status, 0, cc.stderr);
+  const abi = (spec: LinuxSeccomp, which: string) => under(t, spec, [probe, which]);
+
+  const nativeOnly: LinuxSeccomp = { defaultAction: 'SCMP_ACT_ALLOW' };
+  assert.match(abi(nativeOnly, 'n').stdout, /^[1-9]\d* 0\n$/);
+  assert.equal(abi(nativeOnly, 'i').signal, 'SIGSYS');
+  assert.equal(abi(nativeOnly, 'x').signal, 'SIGSYS');
+
+  const all: LinuxSeccomp = { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'] };
+  assert.match(abi(all, 'i').stdout, /^[1-9]\d* 0\n$/);
+  const x = abi(all, 'x'); // passes the filter; this kernel may lack the x32 ABI itself
+  assert.equal(x.signal, null);
+  assert.equal(x.status, 0);
+
+  // one rule by name, resolved per ABI: i386's getpid (20) gets the errno raw
+  const deny: LinuxSeccomp = { ...all, syscalls: [{ names: ['getpid'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }] };
+  assert.equal(abi(deny, 'i').stdout, '-13 0\n');
+  assert.equal(abi(deny, 'n').stdout, '-1 13\n');
+  assert.equal(abi(deny, 'x').stdout, '-1 13\n');
+});
