@@ -51,7 +51,7 @@ export interface DockerProfileOptions {
   arch: Arch;
   /** The container's bounding capabilities, e.g. "CAP_SYS_ADMIN". */
   capabilities: readonly string[];
-  /** uname -r; default os.release() is the caller's to pass. */
+  /** The kernel release for minKernel checks, e.g. os.release(). */
   kernelRelease: string;
 }
 

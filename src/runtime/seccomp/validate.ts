@@ -78,6 +78,11 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** Go encoders write absent optional fields as null: treat null as absent. */
+function withoutNulls(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null));
+}
+
 function checkKeys(o: Record<string, unknown>, allowed: string[], where: string): void {
   for (const k of Object.keys(o)) {
     if (!allowed.includes(k)) throw new SeccompError(`${where}: unknown field "${k}"`);
@@ -128,8 +133,9 @@ function stringArray(v: unknown, where: string): string[] {
   return v as string[];
 }
 
-function condition(a: unknown, where: string): Condition {
-  if (!isObject(a)) throw new SeccompError(`${where}: must be an object`);
+function condition(raw: unknown, where: string): Condition {
+  if (!isObject(raw)) throw new SeccompError(`${where}: must be an object`);
+  const a = withoutNulls(raw);
   checkKeys(a, ['index', 'value', 'valueTwo', 'op'], where);
   if (a.index === undefined) throw new SeccompError(`${where}.index: required`);
   const index = uint32(a.index, `${where}.index`);
@@ -155,8 +161,9 @@ function condition(a: unknown, where: string): Condition {
  * too, because profiles name syscalls that only exist on other architectures
  * or newer kernels.
  */
-export function validateSeccomp(spec: unknown, where = 'linux.seccomp'): SeccompPolicy {
-  if (!isObject(spec)) throw new SeccompError(`${where}: must be an object`);
+export function validateSeccomp(raw: unknown, where = 'linux.seccomp'): SeccompPolicy {
+  if (!isObject(raw)) throw new SeccompError(`${where}: must be an object`);
+  const spec = withoutNulls(raw);
   checkKeys(
     spec,
     ['defaultAction', 'defaultErrnoRet', 'architectures', 'flags', 'listenerPath', 'listenerMetadata', 'syscalls'],
@@ -196,9 +203,10 @@ export function validateSeccomp(spec: unknown, where = 'linux.seccomp'): Seccomp
   const rules: Rule[] = [];
   const unknown = new Set<string>();
   let notify = false;
-  (spec.syscalls ?? []).forEach((s: unknown, i: number) => {
+  ((spec.syscalls ?? []) as unknown[]).forEach((rawCall: unknown, i: number) => {
     const w = `${where}.syscalls[${i}]`;
-    if (!isObject(s)) throw new SeccompError(`${w}: must be an object`);
+    if (!isObject(rawCall)) throw new SeccompError(`${w}: must be an object`);
+    const s = withoutNulls(rawCall);
     checkKeys(s, ['names', 'action', 'errnoRet', 'args'], w);
     if (s.names === undefined) throw new SeccompError(`${w}.names: required`);
     const names = stringArray(s.names, `${w}.names`);

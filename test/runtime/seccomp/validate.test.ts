@@ -78,3 +78,17 @@ test('syscall names no table knows are kept as warnings, not errors (as runc/lib
   assert.match(p.warnings.join('\n'), /unknown syscalls ignored: no_such_call, s390_runtime_instr/);
   assert.doesNotMatch(p.warnings.join('\n'), /\bread\b/);
 });
+
+test('null stands for an absent optional field (as Go encoders write it)', () => {
+  const p = validateSeccomp({
+    defaultAction: 'SCMP_ACT_ERRNO',
+    defaultErrnoRet: null,
+    architectures: null,
+    flags: null,
+    syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW', errnoRet: null, args: [{ index: 0, value: 1, valueTwo: null, op: 'SCMP_CMP_EQ' }] }],
+  });
+  assert.equal(p.defaultAction, RET.ERRNO | 1);
+  assert.equal(p.rules[0]!.args[0]!.valueTwo, 0n);
+  fails({ defaultAction: null }, /defaultAction: required/);
+  fails({ ...ok, syscalls: [null] }, /syscalls\[0\]: must be an object/);
+});
