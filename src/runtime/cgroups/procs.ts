@@ -33,3 +33,8 @@ export async function waitFor(done: () => boolean, attempts = 200, delayMs = 5, 
   }
   return done();
 }
+
+/** After SIGKILL: wait (bounded, ~2 s) until the cgroup is empty, so destroy() right after finds no task. */
+export async function settleAfterKill(signal: NodeJS.Signals | number, pids: () => number[]): Promise<void> {
+  if (signal === 'SIGKILL' || signal === 9) await waitFor(() => pids().length === 0, 200, 10);
+}

@@ -8,7 +8,7 @@ import { emulateDeviceRules, v1DeviceWrites } from './devices.ts';
 import type { CgroupManager, CgroupPlan, FreezerState, OomWatchOptions, SavedCgroup } from './manager.ts';
 import type { CgroupMode } from './mode.ts';
 import { watchOomCounter } from './oom.ts';
-import { readProcs, signalAll, waitFor } from './procs.ts';
+import { readProcs, settleAfterKill, signalAll, waitFor } from './procs.ts';
 import { intOf, swappinessOf, throttles, validateResources, type LinuxResources } from './resources.ts';
 import { statsV1, type CgroupStats } from './stats.ts';
 
@@ -252,6 +252,7 @@ export class V1Cgroup implements CgroupManager {
     } finally {
       if (canFreeze) await this.thaw();
     }
+    await settleAfterKill(signal, () => this.pids());
   }
 
   async destroy(): Promise<void> {
@@ -259,7 +260,8 @@ export class V1Cgroup implements CgroupManager {
     for (const dir of this.dirs()) {
       for (const d of subtreeDeepestFirst(dir)) {
         try {
-          await removeCgroupDir(d, { fake: this.fake });
+          // Once one hierarchy stayed busy, the others will too: no more waiting.
+          await removeCgroupDir(d, { fake: this.fake, ...(errors.length ? { retries: 0 } : {}) });
         } catch (err) {
           errors.push((err as Error).message);
         }

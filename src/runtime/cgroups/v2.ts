@@ -10,7 +10,7 @@ import { emulateDeviceRules } from './devices.ts';
 import { attachDeviceFilter } from './bpf.ts';
 import type { CgroupManager, CgroupPlan, FreezerState, OomWatchOptions, SavedCgroup } from './manager.ts';
 import { watchOomCounter } from './oom.ts';
-import { readProcs, signalAll, waitFor } from './procs.ts';
+import { readProcs, settleAfterKill, signalAll, waitFor } from './procs.ts';
 import { intOf, swappinessOf, throttles, validateResources, type LinuxResources } from './resources.ts';
 import { statsV2, type CgroupStats } from './stats.ts';
 
@@ -206,14 +206,15 @@ export class V2Cgroup implements CgroupManager {
     // cgroup.kill (Linux 5.14) kills the whole subtree atomically, forks included.
     if ((signal === 'SIGKILL' || signal === 9) && this.has('cgroup.kill')) {
       writeValue(join(this.dir, 'cgroup.kill'), '1');
-      return;
+    } else {
+      await this.freeze();
+      try {
+        signalAll(this.pids(), signal);
+      } finally {
+        await this.thaw();
+      }
     }
-    await this.freeze();
-    try {
-      signalAll(this.pids(), signal);
-    } finally {
-      await this.thaw();
-    }
+    await settleAfterKill(signal, () => this.pids());
   }
 
   async destroy(): Promise<void> {

@@ -120,6 +120,9 @@ test('pids.limit refuses forks beyond it', opts, async (t) => {
   assert.ok(cg.pids().length <= 4, `${cg.pids().length} processes`);
   assert.equal(cg.stats().pids.limit, 4);
   await cg.killAll('SIGKILL');
+  // SIGKILL: killAll returns once the cgroup is empty, so it can be removed at once.
+  assert.deepEqual(cg.pids(), []);
+  await cg.destroy();
   await p.exited;
 });
 
@@ -230,4 +233,16 @@ test('block I/O throttles land in the kernel and direct I/O is accounted per dev
   assert.ok((bytes.find((e) => e.op === 'Write')?.value ?? 0) >= 262144, JSON.stringify(bytes));
   assert.ok((bytes.find((e) => e.op === 'Read')?.value ?? 0) >= 262144, JSON.stringify(bytes));
   assert.ok(cg.stats().blkio.ioServicedRecursive.some((e) => e.op === 'Write' && e.value >= 64));
+});
+
+test('destroy gives up, after bounded retries, on a cgroup that still has a process; works once it is gone', opts, async (t) => {
+  const cg = cgroup(t);
+  const p = runIn(cg, 'echo ready; read x');
+  await until(() => p.out().includes('ready'), 'the process');
+  await assert.rejects(cg.destroy(), /cannot remove cgroup .*EBUSY/);
+  assert.equal(cg.exists(), true);
+  p.child.kill('SIGKILL');
+  await p.exited;
+  await cg.destroy();
+  assert.equal(cg.exists(), false);
 });
