@@ -326,6 +326,7 @@ int main(int argc, char **argv) {
   int sigfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
 
   char path[4200];
+  mkdir(cfg.state_dir, 0700); /* the launcher usually made it already */
   snprintf(path, sizeof path, "%s/shim.log", cfg.state_dir);
   slog_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (sigfd < 0 || server_listen(cfg.sock_path) < 0) {
