@@ -102,14 +102,15 @@ test('registry: plain, basic auth (bcrypt htpasswd) and TLS from our own CA', ne
   }
 });
 
-test('dockerd killed with SIGKILL mid-work: stop() still removes shims, proxies, mounts, bridge and rules', needsRoot, async (t) => {
+test('dockerd with an added default runtime, killed with SIGKILL mid-work: stop() still removes shims, proxies, mounts, bridge and rules', needsRoot, async (t) => {
   const busybox = await testImage('busybox');
   // (crun refuses this machine's hybrid cgroup layout, so the extra runtime is runc under another name.)
-  const d = await startDockerd({ runtimes: { 'runc-alt': runcPath() } });
+  const d = await startDockerd({ runtimes: { 'runc-alt': runcPath() }, defaultRuntime: 'runc-alt' });
   t.after(() => d.stop());
   await d.docker(['load', '-i', busybox.dockerArchive]);
   // A second runtime registered through --add-runtime is usable.
   assert.match(await d.docker(['info', '--format', '{{json .Runtimes}}']), /"runc-alt"/);
+  assert.equal((await d.docker(['info', '--format', '{{.DefaultRuntime}}'])).trim(), 'runc-alt');
   assert.equal(await d.docker(['run', '--rm', '--runtime', 'runc-alt', 'busybox', 'echo', 'alt here']), 'alt here\n');
   const port = await freePort();
   const id = (await d.docker(['run', '-d', '-p', `127.0.0.1:${port}:8080`, 'busybox', 'sleep', '600'])).trim();
