@@ -60,7 +60,10 @@ export function openCgroup(opts: OpenCgroupOptions): CgroupManager {
       continue;
     }
     for (const c of h.controllers) {
-      if (c.startsWith('name=')) continue;
+      // Of the named hierarchies only systemd's is joined (as runc does): on a
+      // v1 systemd host it is how systemd tracks processes, so a container
+      // left in the daemon's unit would die with it.
+      if (c.startsWith('name=') && c !== 'name=systemd') continue;
       paths[c] = cgroupDir(h, p, own.get(c));
       mountpoints[c] = h.mountpoint;
     }

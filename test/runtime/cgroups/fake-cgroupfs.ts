@@ -108,7 +108,8 @@ export function fakeV1(opts: V1Options = {}): FakeHost {
     cg.push(`${i + 1}:${h}:${opts.own?.[h.split(',')[0] ?? ''] ?? '/'}`);
   });
   mi.push(`99 25 0:99 / ${join(b.fsRoot, 'systemd')} rw - cgroup cgroup rw,xattr,name=systemd`);
-  mkdirSync(join(b.fsRoot, 'systemd'));
+  mi.push(`97 25 0:97 / ${join(b.fsRoot, 'other')} rw - cgroup cgroup rw,name=other`);
+  put(join(b.fsRoot, 'systemd'), { 'cgroup.procs': '' });
   if (opts.hybrid) {
     put(join(b.fsRoot, 'unified'), { 'cgroup.controllers': '', 'cgroup.subtree_control': '', 'cgroup.procs': '' });
     mi.push(`98 25 0:98 / ${join(b.fsRoot, 'unified')} rw - cgroup2 cgroup2 rw,nsdelegate`);
@@ -126,6 +127,7 @@ export function fakeV1(opts: V1Options = {}): FakeHost {
         for (const c of h.split(',')) Object.assign(files, V1_FILES[c] ?? {});
         put(join(b.fsRoot, h, rel), files, o.without);
       }
+      put(join(b.fsRoot, 'systemd', rel), { 'cgroup.procs': '' });
       if (opts.hybrid) put(join(b.fsRoot, 'unified', rel), { 'cgroup.procs': '', 'cgroup.events': 'populated 0\nfrozen 0\n' });
     },
     read: (rel) => readFileSync(join(b.fsRoot, rel), 'utf8'),

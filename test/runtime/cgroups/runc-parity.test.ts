@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { detectCgroupMode, openCgroup } from '../../../src/runtime/cgroups/index.ts';
@@ -46,7 +46,8 @@ const FILES = [
 ];
 
 function snapshot(name: string): Record<string, string> {
-  const out: Record<string, string> = {};
+  // Which hierarchies the cgroup was made in (runc joins name=systemd and, on hybrid hosts, unified too).
+  const out: Record<string, string> = { hierarchies: readdirSync('/sys/fs/cgroup').filter((h) => existsSync(join('/sys/fs/cgroup', h, name))).join(' ') };
   for (const f of FILES) {
     const [ctrl, file] = f.split('/') as [string, string];
     const v = readFileSync(join('/sys/fs/cgroup', ctrl, name, file), 'utf8').trim();

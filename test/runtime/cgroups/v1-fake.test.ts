@@ -27,7 +27,7 @@ test('detectCgroupMode tells v1, hybrid and v2 trees apart', (t) => {
   assert.throws(() => detectCgroupMode(join(v1.dir, 'nope')), CgroupError);
 });
 
-test('paths: absolute under each mount, cpu and cpuacct separate, named hierarchies skipped', (t) => {
+test('paths: absolute under each mount, cpu and cpuacct separate, systemd\'s named hierarchy joined', (t) => {
   const h = host(t, { hybrid: true });
   const cg = open(h, '/dray/c1');
   assert.equal(cg.mode, 'hybrid');
@@ -35,7 +35,8 @@ test('paths: absolute under each mount, cpu and cpuacct separate, named hierarch
   assert.equal(cg.paths['cpuacct'], join(h.fsRoot, 'cpuacct/dray/c1'));
   assert.equal(cg.paths['memory'], join(h.fsRoot, 'memory/dray/c1'));
   assert.equal(cg.paths[''], join(h.fsRoot, 'unified/dray/c1'));
-  assert.equal(Object.keys(cg.paths).some((k) => k.includes('systemd')), false);
+  assert.equal(cg.paths['name=systemd'], join(h.fsRoot, 'systemd/dray/c1'));
+  assert.equal(Object.keys(cg.paths).includes('name=other'), false);
 });
 
 test('paths: relative ones hang under the caller\'s own cgroup per controller; absent means <id>', (t) => {
@@ -87,7 +88,7 @@ test('apply writes the pid to every hierarchy; bad pids are refused', (t) => {
   const cg = open(h);
   cg.create();
   cg.apply(4242);
-  for (const c of ['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'blkio', 'pids', 'unified']) {
+  for (const c of ['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'blkio', 'pids', 'unified', 'systemd']) {
     assert.equal(h.read(`${c}/dray-test-c1/cgroup.procs`), '4242', c);
   }
   assert.throws(() => cg.apply(0), /invalid pid/);
@@ -310,7 +311,7 @@ test('destroy removes the cgroup subtree in every hierarchy and nothing else', a
   h.addCgroup('other');
   const cg = open(h);
   await cg.destroy();
-  for (const c of ['cpu', 'memory', 'pids', 'unified']) {
+  for (const c of ['cpu', 'memory', 'pids', 'unified', 'systemd']) {
     assert.equal(existsSync(join(h.fsRoot, c, 'dray-test-c1')), false, c);
     assert.equal(existsSync(join(h.fsRoot, c, 'other')), true, c);
   }
@@ -362,6 +363,7 @@ test('the container\'s cgroup mount layout: one bind per hierarchy, symlinks for
     { name: 'cpu,cpuacct', source: join(h.fsRoot, 'cpu,cpuacct/d/c1') },
     { name: 'memory', source: join(h.fsRoot, 'memory/d/c1') },
     { name: 'net_cls,net_prio', source: join(h.fsRoot, 'net_cls,net_prio/d/c1') },
+    { name: 'systemd', source: join(h.fsRoot, 'systemd/d/c1') },
     { name: 'unified', source: join(h.fsRoot, 'unified/d/c1') },
   ]);
   assert.deepEqual(layout.symlinks, [
