@@ -34,7 +34,7 @@ bool shim_exiting;
 static const char usage[] =
     "Usage: dray-shim --id ID --bundle DIR --runtime PATH --runtime-root DIR --state-dir DIR\n"
     "                 [--log-path FILE [--log-max-size BYTES] [--log-max-file N]]\n"
-    "                 [--terminal] [--stdin] [--start]\n"
+    "                 [--terminal] [--stdin] [--start] [--runtime-arg OPT]...\n"
     "       dray-shim --version | --help\n\n"
     "Per-container monitor: creates the container with an OCI runtime (runc, crun,\n"
     "dray-runc), stays its parent (child subreaper), holds its stdio, writes its\n"
@@ -91,7 +91,7 @@ static const char *parse_args(int argc, char **argv) {
   static const struct option opts[] = {
       {"id", 1, 0, 'i'}, {"bundle", 1, 0, 'b'}, {"runtime", 1, 0, 'r'}, {"runtime-root", 1, 0, 'R'},
       {"state-dir", 1, 0, 's'}, {"log-path", 1, 0, 'l'}, {"log-max-size", 1, 0, 'm'}, {"log-max-file", 1, 0, 'f'},
-      {"terminal", 0, 0, 't'}, {"stdin", 0, 0, 'I'}, {"start", 0, 0, 'S'}, {0, 0, 0, 0}};
+      {"terminal", 0, 0, 't'}, {"stdin", 0, 0, 'I'}, {"start", 0, 0, 'S'}, {"runtime-arg", 1, 0, 'A'}, {0, 0, 0, 0}};
   opterr = 0;
   int o;
   char *end;
@@ -114,6 +114,10 @@ static const char *parse_args(int argc, char **argv) {
     case 't': cfg.terminal = true; break;
     case 'I': cfg.stdin_open = true; break;
     case 'S': cfg.start = true; break;
+    case 'A':
+      if (cfg.n_runtime_args == 8 || optarg[0] != '-') return "--runtime-arg: at most 8, each an option (-...)";
+      cfg.runtime_args[cfg.n_runtime_args++] = optarg;
+      break;
     default: return "unknown option (see --help)";
     }
   }
@@ -140,6 +144,7 @@ static int set_nonblock(int fd) {
 
 static void free_all(void) {
   server_close();
+  oom_unwatch();
   jsonlog_close();
   while (procs) proc_free(procs);
   if (slog_fd >= 0) close(slog_fd);
@@ -182,6 +187,7 @@ static const char *create_container(char **errmsg) {
   if (pid <= 0) return "the runtime wrote no pid file";
   proc_set_pid(init, pid);
   proc_note_memcg(init);
+  oom_watch(init->memcg);
   if (init->in_fd >= 0) set_nonblock(init->in_fd);
   if (init->out_fd >= 0) set_nonblock(init->out_fd);
   if (init->err_fd >= 0) set_nonblock(init->err_fd);
@@ -208,9 +214,9 @@ static void create_failed(const char *what, char *errmsg) {
 }
 
 static void loop(int sigfd) {
-  enum { K_SIG, K_LISTEN, K_OUT, K_ERR, K_IN, K_CLIENT };
-  struct pollfd fds[2 + 3 * MAX_PROCS + MAX_CLIENTS];
-  struct { int kind; void *obj; } what[2 + 3 * MAX_PROCS + MAX_CLIENTS];
+  enum { K_SIG, K_LISTEN, K_OOM, K_OUT, K_ERR, K_IN, K_CLIENT };
+  struct pollfd fds[3 + 3 * MAX_PROCS + MAX_CLIENTS];
+  struct { int kind; void *obj; } what[3 + 3 * MAX_PROCS + MAX_CLIENTS];
   struct timespec deadline = {0};
   for (;;) {
     if (shim_exiting) {
@@ -224,6 +230,7 @@ static void loop(int sigfd) {
   do { fds[n] = (struct pollfd){.fd = (fd_), .events = (ev_)}; what[n].kind = (kind_); what[n].obj = (obj_); n++; } while (0)
     ADD(sigfd, POLLIN, K_SIG, NULL);
     if (!shim_exiting) ADD(listen_fd, POLLIN, K_LISTEN, NULL);
+    if (oom_fd >= 0) ADD(oom_fd, POLLIN, K_OOM, NULL);
     for (struct proc *p = procs; p; p = p->next) {
       if (p->out_fd >= 0) ADD(p->out_fd, POLLIN, K_OUT, p);
       if (p->err_fd >= 0) ADD(p->err_fd, POLLIN, K_ERR, p);
@@ -249,6 +256,9 @@ static void loop(int sigfd) {
         break;
       }
       case K_LISTEN: server_accept(); break;
+      case K_OOM:
+        if (oom_check()) publish_oom();
+        break;
       case K_OUT: proc_read(what[i].obj, 0); break;
       case K_ERR: proc_read(what[i].obj, 1); break;
       case K_IN: proc_flush_stdin(what[i].obj); break;

@@ -109,26 +109,16 @@ static void pump(struct proc *p, int stream, bool drain) {
 
 void proc_read(struct proc *p, int stream) { pump(p, stream, false); }
 
-static bool oom_killed(const struct proc *p) {
-  if (!p->memcg) return false;
-  char text[1024];
-  int fd = open(p->memcg, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  ssize_t n = read(fd, text, sizeof text - 1);
-  close(fd);
-  if (n <= 0) return false;
-  text[n] = 0;
-  const char *k = strstr(text, "oom_kill ");
-  return k && atol(k + 9) > 0;
-}
 
 static void publish(struct proc *p) {
   p->exited_unpublished = false;
   p->state = P_STOPPED;
   pump(p, 0, true);
   pump(p, 1, true);
-  p->oom_killed = oom_killed(p);
+  p->oom_killed = p->memcg && oom_count(p->memcg) > 0;
   if (is_init(p)) {
+    if (oom_check()) publish_oom(); /* the OOM notice comes before the exit */
+    oom_unwatch();
     jsonlog_flush(0);
     jsonlog_flush(1);
     if (write_exit_file(p) < 0) slog("exit file: %s", strerror(errno));

@@ -98,7 +98,7 @@ static char *runtime_error(off_t from) {
 }
 
 int runtime_run(const char *const *args, int in, int out, int err, char **errmsg, int console_fd, int *master) {
-  const char *argv[32];
+  const char *argv[40];
   int n = 0;
   argv[n++] = cfg.runtime;
   argv[n++] = "--root";
@@ -107,7 +107,8 @@ int runtime_run(const char *const *args, int in, int out, int err, char **errmsg
   argv[n++] = cfg.runtime_log;
   argv[n++] = "--log-format";
   argv[n++] = "json";
-  for (int i = 0; args[i] && n < 31; i++) argv[n++] = args[i];
+  for (int i = 0; i < cfg.n_runtime_args; i++) argv[n++] = cfg.runtime_args[i];
+  for (int i = 0; args[i] && n < 39; i++) argv[n++] = args[i];
   argv[n] = NULL;
   if (errmsg) *errmsg = NULL;
 
@@ -145,7 +146,7 @@ int runtime_run(const char *const *args, int in, int out, int err, char **errmsg
       free(*errmsg);
       struct buf b = {0};
       buf_puts(&b, code == 127 ? "cannot execute the runtime " : "the runtime failed: ");
-      buf_puts(&b, code == 127 ? cfg.runtime : argv[7]);
+      buf_puts(&b, code == 127 ? cfg.runtime : args[0]);
       buf_puts(&b, code == 127 ? "" : " exited with status ");
       if (code != 127) buf_putnum(&b, code);
       buf_putc(&b, 0);

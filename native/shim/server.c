@@ -265,6 +265,17 @@ void publish_exit(struct proc *p) {
   buf_free(&b);
 }
 
+void publish_oom(void) {
+  struct buf ev = {0};
+  buf_puts(&ev, "{\"type\":\"oom\",\"id\":");
+  buf_json_str(&ev, cfg.id, strlen(cfg.id));
+  buf_putc(&ev, '}');
+  slog("OOM kill in the container's cgroup");
+  if (ev.p)
+    for (struct client *c = clients; c; c = c->next) send_frame(c, RSP_EVENT, 0, ev.p, ev.len);
+  buf_free(&ev);
+}
+
 void clients_reap_dead(void) {
   for (struct client **cc = &clients; *cc;) {
     struct client *c = *cc;

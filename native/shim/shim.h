@@ -2,6 +2,7 @@
  *   main.c     command line, daemonizing, the poll loop
  *   buf.c      growable byte buffers, the JSON string encoder, time format
  *   jsonlog.c  Docker json-file log writer with size cap and rotation
+ *   oom.c      OOM notices from the container's memory cgroup
  *   process.c  the process table: stdio pumps, reaping, exit recording
  *   pty.c      console socket (pty master over SCM_RIGHTS), resize
  *   runtime.c  invoking the OCI runtime (runc, crun, dray-runc)
@@ -49,11 +50,20 @@ struct config {
   long long log_max_size; /* 0: no cap */
   int log_max_file;
   bool terminal, stdin_open, start;
+  const char *runtime_args[8]; /* extra global runtime options, e.g. --systemd-cgroup */
+  int n_runtime_args;
   char sock_path[108], console_path[108];
   char runtime_log[4096], pid_file[4096], exit_file[4096];
 };
 extern struct config cfg;
 extern bool shim_exiting;
+
+/* ---- oom.c ---- */
+extern int oom_fd;
+long oom_count(const char *file);
+void oom_watch(const char *file);
+bool oom_check(void);
+void oom_unwatch(void);
 
 /* ---- jsonlog.c ---- */
 int jsonlog_open(const char *path, long long max_size, int max_file);
@@ -123,6 +133,7 @@ bool clients_flushed(void);
 void publish_output(struct proc *p, int stream, const char *d, size_t n);
 void publish_eof(struct proc *p);
 void publish_exit(struct proc *p);
+void publish_oom(void);
 void server_close(void);
 
 #endif

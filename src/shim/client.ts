@@ -138,7 +138,7 @@ function signalNumber(signal: number | NodeJS.Signals): number {
   return n;
 }
 
-export class ShimClient extends EventEmitter<{ exit: [ShimExit]; close: [] }> {
+export class ShimClient extends EventEmitter<{ exit: [ShimExit]; oom: [{ id: string }]; close: [] }> {
   readonly #sock: Socket;
   readonly #decoder = new FrameDecoder();
   readonly #waiting = new Map<number, Waiting>();
@@ -321,13 +321,14 @@ export class ShimClient extends EventEmitter<{ exit: [ShimExit]; close: [] }> {
         return;
       }
       case Rsp.EVENT: {
-        let ev: { type?: string; process?: ShimExit };
+        let ev: { type?: string; process?: ShimExit; id?: string };
         try {
           ev = JSON.parse(f.payload.toString('utf8')) as typeof ev;
         } catch {
           return;
         }
         if (ev.type === 'exit' && ev.process) this.emit('exit', ev.process);
+        else if (ev.type === 'oom' && typeof ev.id === 'string') this.emit('oom', { id: ev.id });
         return;
       }
     }

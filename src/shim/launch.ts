@@ -37,6 +37,8 @@ export interface ShimLaunchOptions {
   stdin?: boolean;
   /** start the container at once (else call ShimClient.start()) */
   start?: boolean;
+  /** extra global runtime options, e.g. ['--systemd-cgroup'] (at most 8) */
+  runtimeArgs?: string[];
   /** another shim binary */
   shimBinary?: string;
   /** a command to run the shim under, e.g. ['valgrind', '--log-file=...'] */
@@ -92,6 +94,7 @@ export function shimArgs(o: ShimLaunchOptions): string[] {
   if (o.terminal) args.push('--terminal');
   if (o.stdin) args.push('--stdin');
   if (o.start) args.push('--start');
+  for (const a of o.runtimeArgs ?? []) args.push(`--runtime-arg=${a}`);
   return args;
 }
 

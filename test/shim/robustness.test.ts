@@ -201,13 +201,25 @@ test('the shim under valgrind: no memory errors, no leaks, through create/attach
 
 test('an OOM-killed container is reported as such', needsRoot, async (t) => {
   const env = new ShimEnv(t, 'runc');
-  const { client, opts } = await env.launch(['sh', '-c', 'x=aaaaaaaaaaaaaaaa; while :; do x=$x$x; done'], {
+  const { client, opts, id } = await env.launch(['sh', '-c', 'x=aaaaaaaaaaaaaaaa; while :; do x=$x$x; done'], {
     start: true,
     bundleOpts: { edit: (s) => { (s['linux'] as { resources: Record<string, unknown> }).resources['memory'] = { limit: 16 << 20, swap: 16 << 20 }; } },
   });
+  const ooms: string[] = [];
+  client.on('oom', (e) => ooms.push(e.id));
   const exit = await client.wait();
   assert.equal(exit.exitStatus, 137);
   assert.equal(exit.oomKilled, true);
+  assert.deepEqual(ooms, [id], 'an oom event came before the exit');
   assert.equal(readExitFile(opts.stateDir)?.oomKilled, true);
   await client.delete();
+});
+
+test('extra global runtime options reach every runtime call', needsRoot, async (t) => {
+  const env = new ShimEnv(t, 'runc');
+  const { client, shim } = await env.launch(['true'], { start: true, runtimeArgs: ['--debug'] });
+  await client.wait();
+  await client.delete();
+  const log = readFileSync(shimPaths(shim.stateDir).runtimeLog, 'utf8');
+  assert.match(log, /"level":"debug"/);
 });
