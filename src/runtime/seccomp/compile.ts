@@ -158,7 +158,7 @@ function emitCondition(asm: Assembler, c: Condition, fail: Label, bits32: boolea
       case 'SCMP_CMP_LE': asm.jump(OP.JGT_K, v, fail, null); return;
       case 'SCMP_CMP_MASKED_EQ':
         asm.and(v);
-        asm.jump(OP.JEQ_K, Number(c.valueTwo & 0xffffffffn), null, fail);
+        asm.jump(OP.JEQ_K, Number(c.valueTwo & c.value & 0xffffffffn), null, fail);
         return;
     }
   }
@@ -198,19 +198,19 @@ function emitCondition(asm: Assembler, c: Condition, fail: Label, bits32: boolea
       asm.jump(c.op === 'SCMP_CMP_LT' ? OP.JGE_K : OP.JGT_K, lo, fail, null);
       break;
     case 'SCMP_CMP_MASKED_EQ': {
-      // (arg & value) == valueTwo, one 32-bit half at a time.
+      // (arg & value) == (valueTwo & value), one 32-bit half at a time.
+      // libseccomp masks valueTwo too, so bits of valueTwo outside the mask
+      // are ignored rather than making the rule never match.
+      const want = c.valueTwo & c.value;
       const halves: [number, number, number][] = [
-        [DATA.argHi(c.index), Number(c.value >> 32n), Number(c.valueTwo >> 32n)],
-        [DATA.argLo(c.index), Number(c.value & 0xffffffffn), Number(c.valueTwo & 0xffffffffn)],
+        [DATA.argHi(c.index), Number(c.value >> 32n), Number(want >> 32n)],
+        [DATA.argLo(c.index), Number(c.value & 0xffffffffn), Number(want & 0xffffffffn)],
       ];
-      for (const [off, mask, want] of halves) {
-        if (mask === 0) {
-          if (want !== 0) asm.goto(fail); // 0 never equals a non-zero value
-          continue;
-        }
+      for (const [off, mask, w] of halves) {
+        if (mask === 0) continue; // always equal
         asm.load(off);
         asm.and(mask);
-        asm.jump(OP.JEQ_K, want, null, fail);
+        asm.jump(OP.JEQ_K, w, null, fail);
       }
       break;
     }

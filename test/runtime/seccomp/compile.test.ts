@@ -100,15 +100,15 @@ test('each operator on 64-bit values (hi and lo halves) matches bigint arithmeti
   assert.ok(checked > 1000);
 });
 
-test('SCMP_CMP_MASKED_EQ: (arg & value) == valueTwo on both halves', () => {
+test('SCMP_CMP_MASKED_EQ: (arg & value) == (valueTwo & value) on both halves', () => {
   const cases: [bigint, bigint][] = [
     [0x7e020000n, 0n], // Docker's clone namespace flags
     [0xffn, 0x12n],
     [0xff00000000n, 0x1200000000n],
     [0xffffffff00000000n, 0n],
     [0n, 0n], // always true
-    [0n, 1n], // never true
-    [0xf0n, 0x0fn], // never true: valueTwo outside the mask
+    [0n, 1n], // also always true: valueTwo is masked too (libseccomp)
+    [0xf0n, 0x1fn], // (arg & 0xf0) == 0x10
   ];
   for (const [value, valueTwo] of cases) {
     const spec: LinuxSeccomp = {
@@ -116,11 +116,23 @@ test('SCMP_CMP_MASKED_EQ: (arg & value) == valueTwo on both halves', () => {
       syscalls: [{ names: ['clone'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value, valueTwo, op: 'SCMP_CMP_MASKED_EQ' }] }],
     };
     const c = compileSeccomp(spec, { arch: 'x86_64' });
-    for (const a of [0n, 0x12n, 0x112n, 0x1200000000n, 0x1200000012n, 0x10000000n, 0x20000n, 0x11n, 0x0fn, (1n << 64n) - 1n]) {
+    for (const a of [0n, 0x12n, 0x112n, 0x1200000000n, 0x1200000012n, 0x10000000n, 0x20000n, 0x11n, 0x0fn, 0x10n, (1n << 64n) - 1n]) {
       const got = runFilter(c.program, { nr: X.clone!, arch: AUDIT_ARCH.x86_64, args: [a] });
       assert.equal(got, expected(spec, 'x86_64', X.clone!, [a]), `mask ${value} want ${valueTwo} arg ${a}`);
     }
   }
+  // spelled out, not through the model
+  const spec: LinuxSeccomp = {
+    defaultAction: 'SCMP_ACT_ALLOW',
+    syscalls: [{ names: ['clone'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 0xf0, valueTwo: 0x1f, op: 'SCMP_CMP_MASKED_EQ' }] }],
+  };
+  const c = compileSeccomp(spec, { arch: 'x86_64' });
+  const v = (a: bigint) => describeAction(runFilter(c.program, { nr: X.clone!, arch: AUDIT_ARCH.x86_64, args: [a] }));
+  assert.equal(v(0x10n), 'ERRNO(1)');
+  assert.equal(v(0x1fn), 'ERRNO(1)');
+  assert.equal(v(0x100000010n), 'ERRNO(1)');
+  assert.equal(v(0x30n), 'ALLOW');
+  assert.equal(v(0x0fn), 'ALLOW');
 });
 
 test('conditions of one rule are ANDed, rules of one syscall are ORed in order', () => {

@@ -19,7 +19,8 @@ export function holds(c: Condition, arg: bigint, bits32 = false): boolean {
     case 'SCMP_CMP_LE': return a <= v;
     case 'SCMP_CMP_GT': return a > v;
     case 'SCMP_CMP_GE': return a >= v;
-    case 'SCMP_CMP_MASKED_EQ': return (a & v) === (c.valueTwo & m);
+    // libseccomp masks valueTwo as well
+    case 'SCMP_CMP_MASKED_EQ': return (a & v) === (c.valueTwo & v);
   }
 }
 
