@@ -109,7 +109,7 @@ export class V1Cgroup implements CgroupManager {
       if (reservation !== 0n) w(dir, 'memory.soft_limit_in_bytes', reservation);
       if (swappiness !== undefined) w(dir, 'memory.swappiness', swappiness);
       if (m.disableOOMKiller) w(dir, 'memory.oom_control', '1');
-      if (m.kernel !== undefined || m.kernelTCP !== undefined) warnings.push('memory.kernel and memory.kernelTCP are ignored (kernel memory limits are deprecated by Linux)');
+      if (intOf(m.kernel) || intOf(m.kernelTCP)) warnings.push('memory.kernel and memory.kernelTCP are ignored (kernel memory limits are deprecated by Linux)');
       if (m.useHierarchy === false) warnings.push('memory.useHierarchy=false is ignored (the kernel always uses the hierarchy)');
     }
 

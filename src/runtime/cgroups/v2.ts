@@ -90,7 +90,7 @@ export class V2Cgroup implements CgroupManager {
       if (reservation !== 0n) w('memory.low', v2Limit(reservation), 'memory.reservation');
       if (swappinessOf(m.swappiness) !== undefined) warnings.push('memory.swappiness is ignored on cgroup v2');
       if (m.disableOOMKiller) warnings.push('memory.disableOOMKiller is ignored on cgroup v2 (the OOM killer cannot be disabled)');
-      if (m.kernel !== undefined || m.kernelTCP !== undefined) warnings.push('memory.kernel and memory.kernelTCP are ignored (kernel memory limits are deprecated by Linux)');
+      if (intOf(m.kernel) || intOf(m.kernelTCP)) warnings.push('memory.kernel and memory.kernelTCP are ignored (kernel memory limits are deprecated by Linux)');
     }
 
     if (r.cpu) {
