@@ -76,36 +76,25 @@ static napi_value js_prog_load(napi_env env, napi_callback_info info) {
   return fd_value(env, fd);
 }
 
-/* bpfProgAttach(targetFd, progFd, attachType, flags) */
-static napi_value js_prog_attach(napi_env env, napi_callback_info info) {
+/* BPF_PROG_ATTACH (target, prog, type, flags) and BPF_PROG_DETACH (target, prog, type). */
+static napi_value attach_cmd(napi_env env, napi_callback_info info, int cmd) {
+  size_t n = cmd == BPF_PROG_ATTACH ? 4 : 3;
   napi_value a[4];
-  uint32_t target, prog, type, flags;
-  if (dray_get_args(env, info, 4, a) || get_u32(env, a[0], &target) || get_u32(env, a[1], &prog) ||
-      get_u32(env, a[2], &type) || get_u32(env, a[3], &flags)) return NULL;
+  uint32_t v[4] = { 0, 0, 0, 0 };
+  if (dray_get_args(env, info, n, a)) return NULL;
+  for (size_t i = 0; i < n; i++) if (get_u32(env, a[i], &v[i])) return NULL;
   union bpf_attr attr;
   memset(&attr, 0, sizeof attr);
-  attr.target_fd = target;
-  attr.attach_bpf_fd = prog;
-  attr.attach_type = type;
-  attr.attach_flags = flags;
-  if (sys_bpf(BPF_PROG_ATTACH, &attr) < 0) return dray_throw_errno(env, errno, "BPF_PROG_ATTACH", NULL);
+  attr.target_fd = v[0];
+  attr.attach_bpf_fd = v[1];
+  attr.attach_type = v[2];
+  attr.attach_flags = v[3];
+  if (sys_bpf(cmd, &attr) < 0) return dray_throw_errno(env, errno, cmd == BPF_PROG_ATTACH ? "BPF_PROG_ATTACH" : "BPF_PROG_DETACH", NULL);
   return dray_undefined(env);
 }
 
-/* bpfProgDetach(targetFd, progFd, attachType) */
-static napi_value js_prog_detach(napi_env env, napi_callback_info info) {
-  napi_value a[3];
-  uint32_t target, prog, type;
-  if (dray_get_args(env, info, 3, a) || get_u32(env, a[0], &target) || get_u32(env, a[1], &prog) ||
-      get_u32(env, a[2], &type)) return NULL;
-  union bpf_attr attr;
-  memset(&attr, 0, sizeof attr);
-  attr.target_fd = target;
-  attr.attach_bpf_fd = prog;
-  attr.attach_type = type;
-  if (sys_bpf(BPF_PROG_DETACH, &attr) < 0) return dray_throw_errno(env, errno, "BPF_PROG_DETACH", NULL);
-  return dray_undefined(env);
-}
+static napi_value js_prog_attach(napi_env env, napi_callback_info info) { return attach_cmd(env, info, BPF_PROG_ATTACH); }
+static napi_value js_prog_detach(napi_env env, napi_callback_info info) { return attach_cmd(env, info, BPF_PROG_DETACH); }
 
 /* bpfProgQuery(targetFd, attachType) -> ids of programs attached directly there */
 static napi_value js_prog_query(napi_env env, napi_callback_info info) {
