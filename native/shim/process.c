@@ -164,11 +164,12 @@ int proc_queue_stdin(struct proc *p, const char *d, size_t n) {
   return 0;
 }
 
-static void close_in(struct proc *p) {
+static void close_in(struct proc *p, const char *err) {
   if (p->in_fd >= 0) close(p->in_fd);
   p->in_fd = -1;
   p->close_stdin_pending = false;
   buf_free(&p->stdin_q);
+  stdin_settled(p, err);
 }
 
 void proc_flush_stdin(struct proc *p) {
@@ -177,12 +178,13 @@ void proc_flush_stdin(struct proc *p) {
     if (w < 0 && errno == EINTR) continue;
     if (w < 0 && errno == EAGAIN) return;
     if (w < 0) { /* EPIPE: the process closed its stdin */
-      close_in(p);
+      close_in(p, "stdin is closed");
       return;
     }
     buf_consume(&p->stdin_q, (size_t)w);
   }
-  if (p->close_stdin_pending && !p->stdin_q.len) close_in(p);
+  if (p->in_fd >= 0 && !p->stdin_q.len) stdin_settled(p, NULL);
+  if (p->close_stdin_pending && !p->stdin_q.len) close_in(p, NULL);
 }
 
 /* A pipe is closed (EOF for the reader). A pty cannot be half-closed without

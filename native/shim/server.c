@@ -36,8 +36,10 @@ struct pending {
   struct client *c;
   struct proc *p;
   uint32_t tag;
-  uint8_t mask; /* attach: 1 stdout, 2 stderr; 0: a wait */
+  uint8_t mask; /* attach: 1 stdout, 2 stderr; 0: a wait; STDIN_ACK */
 };
+
+#define STDIN_ACK 0x80 /* a STDIN request answered once its data is in the pipe */
 
 int listen_fd = -1;
 struct client *clients;
@@ -234,10 +236,26 @@ void publish_output(struct proc *p, int stream, const char *d, size_t n) {
 static void drop_pendings(struct proc *p, bool attaches, bool waits, const struct buf *answer) {
   for (struct pending **qq = &pendings; *qq;) {
     struct pending *q = *qq;
-    if (q->p == p && ((q->mask && attaches) || (!q->mask && waits))) {
+    if (q->p == p && (((q->mask & 3) && attaches) || (!q->mask && waits))) {
       if (q->mask) send_frame(q->c, RSP_EOF, q->tag, NULL, 0);
       else if (answer) send_frame(q->c, RSP_OK, q->tag, answer->p, answer->len);
       else send_error(q->c, q->tag, "the process was deleted");
+      *qq = q->next;
+      free(q);
+    } else {
+      qq = &q->next;
+    }
+  }
+}
+
+/* The stdin queue of p drained (err NULL) or failed: answer the writers.
+ * Delaying their replies until then is the flow control a big stdin needs. */
+void stdin_settled(struct proc *p, const char *err) {
+  for (struct pending **qq = &pendings; *qq;) {
+    struct pending *q = *qq;
+    if (q->p == p && q->mask == STDIN_ACK) {
+      if (err) send_error(q->c, q->tag, err);
+      else send_frame(q->c, RSP_OK, q->tag, "{}", 2);
       *qq = q->next;
       free(q);
     } else {
@@ -509,6 +527,10 @@ static void do_stdin(struct client *c, uint32_t tag, const unsigned char *d, siz
   }
   if (proc_queue_stdin(p, (const char *)d + 1 + d[0], n - 1 - d[0]) < 0)
     send_error(c, tag, errno == ENOBUFS ? "the stdin buffer is full" : errno == EPIPE ? "stdin is closed" : strerror(errno));
+  else if (p->in_fd < 0)
+    send_error(c, tag, "stdin is closed");
+  else if (p->stdin_q.len)
+    add_pending(c, p, tag, STDIN_ACK);
   else
     reply_ok(c, tag, "{}");
 }
@@ -535,6 +557,7 @@ static void do_delete(struct client *c, uint32_t tag, const unsigned char *d, si
   if (id[0]) {
     if (running) kill(p->pid, SIGKILL);
     drop_pendings(p, true, true, NULL);
+    stdin_settled(p, "the process was deleted");
     proc_free(p);
     send_json(c, RSP_OK, tag, &b);
     return;

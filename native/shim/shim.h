@@ -134,6 +134,7 @@ void publish_output(struct proc *p, int stream, const char *d, size_t n);
 void publish_eof(struct proc *p);
 void publish_exit(struct proc *p);
 void publish_oom(void);
+void stdin_settled(struct proc *p, const char *err);
 void server_close(void);
 
 #endif

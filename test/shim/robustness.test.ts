@@ -223,3 +223,37 @@ test('extra global runtime options reach every runtime call', needsRoot, async (
   const log = readFileSync(shimPaths(shim.stateDir).runtimeLog, 'utf8');
   assert.match(log, /"level":"debug"/);
 });
+
+test('a big stdin flows through with back-pressure (8 MB through cat), nothing lost or reordered', needsRoot, async (t) => {
+  const env = new ShimEnv(t, 'runc');
+  const id = env.newId();
+  const { client } = await env.launch(['cat'], {
+    id, stdin: true, log: { path: join(env.stateDir(id), 'c.log'), maxSize: 1 << 20, maxFile: 2 },
+  });
+  const out = await client.attach('', { stdout: true, stderr: false });
+  const got = out.collect();
+  await client.start();
+  const lines: string[] = [];
+  for (let i = 0; lines.length * 80 < 8 << 20; i++) lines.push(`${String(i).padStart(10, '0')} ${'q'.repeat(68)}\n`);
+  const input = Buffer.from(lines.join(''));
+  await client.writeStdin(input);
+  await client.closeStdin();
+  assert.equal((await client.wait()).exitStatus, 0);
+  const { stdout } = await got;
+  assert.equal(stdout.length, input.length);
+  assert.ok(stdout.equals(input));
+  await client.delete();
+});
+
+test('a second shim for a live shim state dir is refused and touches nothing; racing clients get one winner', needsRoot, async (t) => {
+  const env = new ShimEnv(t, 'runc');
+  const { client, shim, opts } = await env.launch(['sleep', '1000']);
+  await assert.rejects(env.launch(['true'], { ...opts, id: `${opts.id}-2`, bundle: opts.bundle }), /already serving/);
+  const other = await env.connect(shim);
+  const starts = await Promise.allSettled([client.start(), other.start(), client.start()]);
+  assert.deepEqual(starts.map((s) => s.status).sort(), ['fulfilled', 'rejected', 'rejected']);
+  assert.equal((await other.state()).status, 'running');
+  const dels = await Promise.allSettled([client.delete(), other.delete({ force: true })]);
+  assert.equal(dels.filter((d) => d.status === 'fulfilled').length >= 1, true);
+  await until(() => !alive(shim.shimPid));
+});
