@@ -5,6 +5,7 @@
  * that waits for the exit has seen (and the log holds) all of its output. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,12 +16,6 @@
 #include "shim.h"
 
 struct proc *procs;
-
-/* Exits of pids not (yet) in the table: an exec process can exit before
- * the runtime's pid file names it. A small ring; the oldest fall out. */
-#define UNCLAIMED 32
-static struct { pid_t pid; int status; struct timespec at; } unclaimed[UNCLAIMED];
-static int unclaimed_next;
 
 struct proc *proc_find(const char *id) {
   for (struct proc *p = procs; p; p = p->next)
@@ -67,13 +62,18 @@ static void mark_exited(struct proc *p, int status, const struct timespec *at) {
   p->exited_unpublished = true;
 }
 
+/* No exit can be missed between the runtime starting a process and its pid
+ * being known: runtime calls are synchronous and the loop is the only place
+ * that reaps, so an early exit waits as a zombie until the pid is set. */
 void proc_set_pid(struct proc *p, pid_t pid) {
   p->pid = pid;
-  for (int i = 0; i < UNCLAIMED; i++) {
-    if (unclaimed[i].pid == pid) {
-      unclaimed[i].pid = 0;
-      mark_exited(p, unclaimed[i].status, &unclaimed[i].at);
-    }
+  /* ...unless someone else reaped it (a runtime that waits for its
+   * children): then its status is unknowable, 255 as containerd says. */
+  if (kill(pid, 0) < 0 && errno == ESRCH) {
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    slog("process '%s' pid %d vanished before the shim could reap it", p->id, (int)pid);
+    mark_exited(p, 255 << 8, &now);
   }
 }
 
@@ -137,14 +137,7 @@ void reap_children(void) {
     struct proc *p;
     for (p = procs; p; p = p->next)
       if (p->pid == pid && p->state != P_STOPPED && !p->exited_unpublished) break;
-    if (p) {
-      mark_exited(p, status, &now);
-    } else {
-      unclaimed[unclaimed_next].pid = pid;
-      unclaimed[unclaimed_next].status = status;
-      unclaimed[unclaimed_next].at = now;
-      unclaimed_next = (unclaimed_next + 1) % UNCLAIMED;
-    }
+    if (p) mark_exited(p, status, &now); /* others: the runtime's leftovers */
   }
   for (struct proc *p = procs; p; p = p->next)
     if (p->exited_unpublished) publish(p);

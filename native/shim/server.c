@@ -500,6 +500,7 @@ static void do_exec(struct client *c, uint32_t tag, const unsigned char *d, size
   snprintf(json, sizeof json, "{\"pid\":%d}", (int)pid);
   reply_ok(c, tag, json);
   if (attach) add_pending(c, p, tag, 3);
+  if (p->exited_unpublished) reap_children(); /* publishes a vanished one */
 }
 
 static void do_resize(struct client *c, uint32_t tag, const unsigned char *d, size_t n) {

@@ -12,6 +12,7 @@ import { ShimEnv, alive, readLog, runtimes, until } from './support.ts';
 import { ShimClient, ShimConnectionError } from '../../src/shim/client.ts';
 import { encodeFrame, Req, attachPayload } from '../../src/shim/protocol.ts';
 import { readExitFile, shimPaths, type ShimLaunched } from '../../src/shim/launch.ts';
+import { adoptShim } from '../../src/shim/adopt.ts';
 
 const launchModule = new URL('../../src/shim/launch.ts', import.meta.url).pathname;
 const clientModule = new URL('../../src/shim/client.ts', import.meta.url).pathname;
@@ -54,14 +55,15 @@ for (const runtime of runtimes()) {
     await new Promise((r) => sup.once('exit', r));
     assert.ok(alive(shim.shimPid), 'the shim survives its supervisor');
     assert.ok(alive(shim.pid), 'the container survives');
-    let c = await env.connect(shim);
-    assert.equal((await c.state()).status, 'running');
-    c.close();
+    const adopted = await adoptShim(opts.stateDir);
+    assert.ok(adopted.alive);
+    assert.equal(adopted.state.status, 'running');
+    adopted.client.close();
     // the container exits while nobody is connected
     process.kill(shim.pid, 'SIGTERM');
     const rec = await until(() => readExitFile(opts.stateDir));
     assert.equal(rec.exitStatus, 42);
-    c = await env.connect(shim);
+    const c = await env.connect(shim);
     const st = await c.state();
     assert.equal(st.status, 'stopped');
     assert.equal(st.exitStatus, 42);
@@ -79,7 +81,7 @@ test('a dead shim: connect fails clearly, requests in flight fail, exit.json is 
   await assert.rejects(pending, ShimConnectionError);
   await assert.rejects(client.state(), ShimConnectionError);
   await assert.rejects(ShimClient.connect(shim.socketPath), ShimConnectionError);
-  assert.equal(readExitFile(opts.stateDir), null, 'no exit was recorded');
+  assert.deepEqual(await adoptShim(opts.stateDir), { alive: false, exit: null }, 'dead, and no exit was recorded');
 });
 
 test('two clients at once: both waits answered, both get the exit event', needsRoot, async (t) => {
