@@ -8,7 +8,7 @@
 // (atomic, never overwrites) and removes the ingest. A ref is held by one
 // writer at a time: in this process by a promise lock, across processes by an
 // O_EXCL lock file carrying the holder's pid (taken over when that pid is gone).
-import { createReadStream } from 'node:fs';
+import { createReadStream, constants as fsConstants } from 'node:fs';
 import { mkdir, open, readFile, readdir, rm, stat, unlink, writeFile, link, chmod, type FileHandle } from 'node:fs/promises';
 import { createHash, type Hash } from 'node:crypto';
 import { join } from 'node:path';
@@ -334,7 +334,8 @@ export class LocalStore implements Store {
     const algorithm = expected ? parseDigest(expected).algorithm : 'sha256';
     let fh: FileHandle;
     try {
-      fh = await open(dataPath, 'a+');
+      // Explicit positions, not O_APPEND: appending writes are several times slower here.
+      fh = await open(dataPath, fsConstants.O_RDWR | fsConstants.O_CREAT, 0o644);
     } catch (e) {
       throw ioError(e, `opening ingest ${opts.ref}`);
     }
@@ -364,7 +365,7 @@ export class LocalStore implements Store {
         let done = 0;
         try {
           while (done < chunk.length) {
-            const { bytesWritten } = await fh.write(chunk, done, chunk.length - done);
+            const { bytesWritten } = await fh.write(chunk, done, chunk.length - done, offset + done);
             done += bytesWritten;
           }
         } catch (e) {
