@@ -259,3 +259,63 @@ test('a second shim for a live shim state dir is refused and touches nothing; ra
   assert.equal(dels.filter((d) => d.status === 'fulfilled').length >= 1, true);
   await until(() => !alive(shim.shimPid));
 });
+
+test('hostile frames: errors or a dropped connection, never a crash or a memory error (under valgrind)', needsRoot, async (t) => {
+  const env = new ShimEnv(t, 'runc');
+  const vg = join(env.dir, 'vg');
+  const { client, shim } = await env.launch(['sleep', '1000'], {
+    start: true, stdin: true,
+    shimBinary: new URL('../../native/out/dray-shim-dynamic', import.meta.url).pathname,
+    wrapper: ['valgrind', '--leak-check=full', `--log-file=${vg}.%p`],
+  });
+  const rawExchange = async (bytes: Buffer): Promise<Buffer> => {
+    const s = connect(shim.socketPath);
+    await new Promise((r) => s.once('connect', r));
+    const got: Buffer[] = [];
+    s.on('data', (b: Buffer) => got.push(b));
+    s.write(bytes);
+    await new Promise((r) => { s.once('close', r); setTimeout(() => s.end(), 300); });
+    return Buffer.concat(got);
+  };
+  const errorOf = (reply: Buffer): string => (reply.length > 9 && reply[4] === 0x81 ? String((JSON.parse(reply.subarray(9).toString()) as { error: string }).error) : '');
+  const frame = (type: number, payload: number[]): Buffer => encodeFrame(type, 1, Buffer.from(payload));
+  assert.match(errorOf(await rawExchange(frame(99, []))), /unknown request/);
+  assert.match(errorOf(await rawExchange(frame(Req.KILL, [0, 0]))), /bad kill request/);
+  assert.match(errorOf(await rawExchange(frame(Req.KILL, [0, 0, 0, 200, 0]))), /bad signal/);
+  assert.match(errorOf(await rawExchange(frame(Req.EXEC, [0, 50, 0x61]))), /bad exec request/);
+  assert.match(errorOf(await rawExchange(frame(Req.EXEC, [0, 1, 0x61, 0x2f, 0, 0x78]))), /bad exec request/);
+  assert.match(errorOf(await rawExchange(frame(Req.STDIN, [200, 1, 2]))), /no such process/);
+  assert.match(errorOf(await rawExchange(frame(Req.RESIZE, [0, 1]))), /no such process/);
+  assert.match(errorOf(await rawExchange(frame(Req.STATE, [...Buffer.from('../etc')]))), /no such process/);
+  assert.match(errorOf(await rawExchange(frame(Req.RESIZE, [0, 1, 0, 1]))), /no terminal/);
+  // a length beyond the limit, a length below the header, and a torn frame: dropped, no reply
+  assert.equal((await rawExchange(Buffer.from([0x7f, 0xff, 0xff, 0xff, 1]))).length, 0);
+  assert.equal((await rawExchange(Buffer.from([0, 0, 0, 2, 1, 1]))).length, 0);
+  assert.equal((await rawExchange(Buffer.from([0, 0, 1, 0, 1, 0, 0]))).length, 0);
+  // random frames of the harmless request types
+  const harmless = [Req.STATE, Req.RESIZE, Req.STDIN, Req.CLOSE_STDIN, Req.ATTACH, Req.WAIT, 0, 12, 200];
+  let seed = 12345;
+  const rnd = (n: number): number => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+  const junk: Buffer[] = [];
+  for (let i = 0; i < 300; i++) {
+    const payload = Buffer.alloc(rnd(40));
+    for (let k = 0; k < payload.length; k++) payload[k] = rnd(256);
+    const type = harmless[rnd(harmless.length)]!;
+    // keep writes to the container's stdin away: an id byte of 0 would name init
+    if (type === Req.STDIN && payload.length && payload[0] === 0) payload[0] = 1;
+    if ((type === Req.CLOSE_STDIN || type === Req.ATTACH || type === Req.STATE || type === Req.WAIT) && payload.length < 2) continue;
+    junk.push(encodeFrame(type, i, payload));
+  }
+  await rawExchange(Buffer.concat(junk));
+  const st = await client.state();
+  assert.equal(st.status, 'running', 'the shim still serves, the container still runs');
+  await client.shutdown();
+  await until(() => !alive(shim.shimPid), 20000);
+  const report = await until(() => {
+    const f = `${vg}.${shim.shimPid}`;
+    const text = existsSync(f) ? readFileSync(f, 'utf8') : '';
+    return text.includes('ERROR SUMMARY') ? text : null;
+  }, 20000);
+  assert.match(report, /ERROR SUMMARY: 0 errors/);
+  assert.doesNotMatch(report, /(definitely|indirectly|possibly) lost: [1-9]/);
+});
