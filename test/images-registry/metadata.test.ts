@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { openMetadataDb, migrate } from '../../src/images/metadata/db.ts';
+import { openMetadataDb } from '../../src/images/metadata/db.ts';
+import { migrate } from '../../src/common/sqlite.ts';
 import { openImageStores } from '../../src/images/metadata/open.ts';
 import { collectGarbage, GC_ROOT_LABEL } from '../../src/images/metadata/gc.ts';
 import { makeImage, makeIndex, makeLayer, storeBlobs, randomLayer } from './support/synth.ts';
@@ -26,18 +27,18 @@ test('the database migrates once, in WAL mode, and adopts an open handle', (t) =
   const path = join(dir, 'm.db');
   const db = openMetadataDb(path);
   assert.equal((db.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode, 'wal');
-  assert.equal(version(db, "SELECT version FROM schema_version WHERE component = 'images'"), 1);
+  assert.equal(version(db, "SELECT version FROM schema_versions WHERE component = 'images'"), 1);
   db.close();
   const shared = new DatabaseSync(path);
   t.after(() => shared.close());
   openMetadataDb(shared); // a second opener (dray-containerd) migrates nothing
-  assert.equal(version(shared, "SELECT version FROM schema_version WHERE component = 'images'"), 1);
-  // Another component's migrations live beside ours; a failing one rolls back whole.
-  migrate(shared, 'other', ['CREATE TABLE other_t (x)']);
-  assert.throws(() => migrate(shared, 'other', ['CREATE TABLE other_t (x)', 'CREATE TABLE y (a); SYNTAX ERROR']));
-  assert.equal(version(shared, "SELECT version FROM schema_version WHERE component = 'other'"), 1);
+  assert.equal(version(shared, "SELECT version FROM schema_versions WHERE component = 'images'"), 1);
+  // Another component's migrations live beside ours (as the supervisor's do); a failing one rolls back whole.
+  migrate(shared, 'other', [(d) => d.exec('CREATE TABLE other_t (x)')]);
+  assert.throws(() => migrate(shared, 'other', [(d) => d.exec('CREATE TABLE other_t (x)'), (d) => d.exec('CREATE TABLE y (a); SYNTAX ERROR')]));
+  assert.equal(version(shared, "SELECT version FROM schema_versions WHERE component = 'other'"), 1);
   assert.equal(shared.prepare("SELECT name FROM sqlite_master WHERE name = 'y'").get(), undefined);
-  assert.throws(() => migrate(shared, 'images', []), /newer than this Dray knows/);
+  assert.throws(() => migrate(shared, 'images', []), /newer than this program knows/);
 });
 
 test('image records: put, get, list, byDigest, delete; createdAt kept on update', async (t) => {
@@ -109,8 +110,29 @@ test('gc removes stale unleased ingests and keeps leased ones', async (t) => {
     await w.close();
   }
   const lease = s.leases.create();
-  s.leases.addResource(lease.id, { type: 'ingest', id: 'held' });
+  s.leases.addResource(lease.id, { type: 'ingests', id: 'held' });
   const res = await collectGarbage(s.db, s.content, { ingestMaxAgeMs: 0 });
   assert.deepEqual(res.removedIngests, ['stale']);
   assert.deepEqual((await s.content.listStatuses()).map((x) => x.ref), ['held']);
+});
+
+test('in a database shared with dray-containerd, its leases protect content from gc too', async (t) => {
+  const dir = tempDir(t);
+  const { metadataOn } = await import('../../src/supervisor/metadata/metadata.ts');
+  const { openDatabase } = await import('../../src/common/sqlite.ts');
+  const db = openDatabase(join(dir, 'metadata.db'));
+  const sup = metadataOn(db);
+  const s = openImageStores(dir, { db });
+  t.after(() => db.close());
+  const held = await randomLayer(100);
+  const expired = await randomLayer(100);
+  const loose = await randomLayer(100);
+  await storeBlobs(s.content, new Map([held, expired, loose].map((l) => [l.desc.digest, l.blob])));
+  sup.leases.create('default', 'build-1', {});
+  sup.leases.addResource('default', 'build-1', { type: 'content', id: held.desc.digest });
+  sup.leases.create('default', 'old', { 'dray.io/gc.expire': '2000-01-01T00:00:00Z' });
+  sup.leases.addResource('default', 'old', { type: 'content', id: expired.desc.digest });
+  const res = await collectGarbage(s.db, s.content);
+  assert.deepEqual(res.removed.sort(), [expired.desc.digest, loose.desc.digest].sort());
+  assert.equal(await s.content.exists(held.desc.digest), true);
 });

@@ -1,14 +1,16 @@
-// The metadata database: one node:sqlite file (WAL mode) that drayd and
-// dray-containerd can share. Schema changes are numbered migrations recorded
-// in a version table; every table is keyed by a namespace as containerd's are.
-import { DatabaseSync } from 'node:sqlite';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+// The image side's tables in the daemon's one metadata database
+// (src/common/sqlite.ts: node:sqlite, WAL, per-component migrations in
+// schema_versions), so dray-containerd and drayd share one file: they pass
+// their open DatabaseSync, or a path opens one.
+import type { DatabaseSync } from 'node:sqlite';
+import { migrate, openDatabase, transaction, type Migration } from '../../common/sqlite.ts';
+
+export { transaction };
 
 /** The image side's migrations; other parts add theirs under their own component name. */
-const MIGRATIONS: readonly string[] = [
+const MIGRATIONS: readonly Migration[] = [
   // 1: images, content labels, leases and their resources.
-  `CREATE TABLE images (
+  (db) => db.exec(`CREATE TABLE images (
      namespace TEXT NOT NULL,
      name TEXT NOT NULL,
      target_media_type TEXT NOT NULL,
@@ -42,56 +44,15 @@ const MIGRATIONS: readonly string[] = [
      id TEXT NOT NULL,
      PRIMARY KEY (namespace, lease_id, type, id),
      FOREIGN KEY (namespace, lease_id) REFERENCES leases (namespace, id) ON DELETE CASCADE
-   );`,
+   );`),
 ];
 
 export const IMAGES_COMPONENT = 'images';
 
-/** Opens (creating) the database at `path`, or adopts an open one, and migrates it. */
+/** Opens (creating) the database at `path`, or adopts an open one, and migrates the images component. */
 export function openMetadataDb(pathOrDb: string | DatabaseSync): DatabaseSync {
-  let db: DatabaseSync;
-  if (typeof pathOrDb === 'string') {
-    if (pathOrDb !== ':memory:') mkdirSync(dirname(pathOrDb), { recursive: true });
-    db = new DatabaseSync(pathOrDb, { timeout: 5000 });
-    db.exec('PRAGMA journal_mode = WAL');
-    db.exec('PRAGMA synchronous = NORMAL');
-  } else {
-    db = pathOrDb;
-  }
+  const db = typeof pathOrDb === 'string' ? openDatabase(pathOrDb) : pathOrDb;
   db.exec('PRAGMA foreign_keys = ON');
   migrate(db, IMAGES_COMPONENT, MIGRATIONS);
   return db;
-}
-
-/**
- * Applies the migrations of one component that the database has not seen yet,
- * each in its own transaction, recording the new version with it.
- */
-export function migrate(db: DatabaseSync, component: string, migrations: readonly string[]): void {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_version (component TEXT PRIMARY KEY, version INTEGER NOT NULL)');
-  const row = db.prepare('SELECT version FROM schema_version WHERE component = ?').get(component) as { version: number } | undefined;
-  const have = row?.version ?? 0;
-  if (have > migrations.length) {
-    throw new Error(`metadata database: ${component} schema version ${have} is newer than this Dray knows (${migrations.length})`);
-  }
-  for (let v = have; v < migrations.length; v++) {
-    transaction(db, () => {
-      db.exec(migrations[v]!);
-      db.prepare('INSERT INTO schema_version (component, version) VALUES (?, ?) ON CONFLICT (component) DO UPDATE SET version = excluded.version').run(component, v + 1);
-    });
-  }
-}
-
-/** Runs `fn` in a transaction (IMMEDIATE: writers serialize up front); nested calls join the outer one. */
-export function transaction<T>(db: DatabaseSync, fn: () => T): T {
-  if (db.isTransaction) return fn();
-  db.exec('BEGIN IMMEDIATE');
-  try {
-    const out = fn();
-    db.exec('COMMIT');
-    return out;
-  } catch (e) {
-    db.exec('ROLLBACK');
-    throw e;
-  }
 }

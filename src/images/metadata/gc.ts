@@ -4,7 +4,8 @@
 // content held by live leases, content labelled containerd.io/gc.root, and a
 // caller-supplied set (snapshots' and containers' references). Marking walks
 // manifests and indexes (parsed to find their children) and the
-// containerd.io/gc.ref.content.* labels.
+// containerd.io/gc.ref.content.* labels. Leases are this library's and, when
+// the database is shared, dray-containerd's (sup_lease_resources).
 import type { DatabaseSync } from 'node:sqlite';
 import type { Descriptor } from '../content/types.ts';
 import type { LocalStore } from '../content/local-store.ts';
@@ -37,7 +38,7 @@ export async function collectGarbage(db: DatabaseSync, store: LocalStore, opts: 
   const namespaces = (db.prepare('SELECT DISTINCT namespace FROM leases').all() as unknown as { namespace: string }[]).map((r) => r.namespace);
   let expiredLeases = 0;
   for (const ns of namespaces) expiredLeases += new LeaseManager(db, ns).expire();
-  const leased = new LeaseManager(db).allLiveResources();
+  const leased = [...new LeaseManager(db).allLiveResources(), ...supervisorLeaseResources(db)];
 
   const queue: { digest: string; mediaType?: string }[] = [];
   const push = (d: string | Descriptor): void => {
@@ -93,7 +94,7 @@ export async function collectGarbage(db: DatabaseSync, store: LocalStore, opts: 
   }
 
   const removedIngests: string[] = [];
-  const leasedIngests = new Set(leased.filter((r) => r.type === 'ingest').map((r) => r.id));
+  const leasedIngests = new Set(leased.filter((r) => r.type === 'ingests').map((r) => r.id));
   const maxAge = opts.ingestMaxAgeMs ?? 24 * 3600 * 1000;
   for (const st of await store.listStatuses()) {
     if (leasedIngests.has(st.ref) || Date.now() - st.updatedAt.getTime() < maxAge) continue;
@@ -102,3 +103,24 @@ export async function collectGarbage(db: DatabaseSync, store: LocalStore, opts: 
   }
   return { marked: marked.size, removed, removedIngests, expiredLeases };
 }
+
+/** dray-containerd's leases (its lease service, sup_ tables) when they share this database. */
+function supervisorLeaseResources(db: DatabaseSync, now = Date.now()): { type: string; id: string }[] {
+  const has = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sup_lease_resources'").get();
+  if (!has) return [];
+  const rows = db
+    .prepare('SELECT r.type AS type, r.id AS id, l.labels AS labels FROM sup_lease_resources r JOIN sup_leases l ON l.namespace = r.namespace AND l.id = r.lease')
+    .all() as unknown as { type: string; id: string; labels: string }[];
+  return rows.filter((r) => {
+    let expire: unknown;
+    try {
+      expire = (JSON.parse(r.labels) as Record<string, unknown>)[SUPERVISOR_LEASE_EXPIRE_LABEL];
+    } catch {
+      return true;
+    }
+    return typeof expire !== 'string' || Number.isNaN(Date.parse(expire)) || Date.parse(expire) > now;
+  });
+}
+
+/** The supervisor's lease expiry label (an RFC 3339 time). */
+const SUPERVISOR_LEASE_EXPIRE_LABEL = 'dray.io/gc.expire';

@@ -11,7 +11,7 @@ export interface Lease {
   expiresAt?: Date;
 }
 
-/** A resource held by a lease: type `content` (a digest), `ingest` (a ref), or `snapshots/<snapshotter>` (a key). */
+/** A resource held by a lease: type `content` (a digest), `ingests` (a ref), or `snapshots/<snapshotter>` (a key). */
 export interface LeaseResource {
   type: string;
   id: string;

@@ -6,7 +6,7 @@ import { TokenCache } from './auth.ts';
 import { dockerConfigCredentials, type CredentialSource } from './credentials.ts';
 import { endpointsFor, type HostsConfig } from './hosts.ts';
 import { DEFAULT_RETRY, Repository, type RetryPolicy } from './repository.ts';
-import { newAgentCache, RegistryTransport } from './transport.ts';
+import { newAgentCache, releaseAgentCache, RegistryTransport } from './transport.ts';
 import { DRAY_VERSION } from '../../common/version.ts';
 
 export interface RegistryClientOptions extends HostsConfig {
@@ -53,7 +53,6 @@ export class RegistryClient {
 
   /** Closes this client's idle keep-alive connections. */
   close(): void {
-    for (const a of this.agents.values()) a.destroy();
-    this.agents.clear();
+    releaseAgentCache(this.agents);
   }
 }

@@ -48,6 +48,13 @@ export function newAgentCache(): AgentCache {
   return c;
 }
 
+/** Destroys a cache's agents and forgets the cache (RegistryClient.close). */
+export function releaseAgentCache(c: AgentCache): void {
+  for (const a of c.values()) a.destroy();
+  c.clear();
+  if (c !== defaultAgents) allCaches.delete(c);
+}
+
 function agentFor(agents: AgentCache, url: URL, verifyTls: boolean, certsDir: string | undefined): http.Agent {
   const key = `${url.protocol}//${url.host}|${verifyTls}|${certsDir ?? ''}`;
   let a = agents.get(key);
@@ -90,21 +97,6 @@ export function sendOnce(url: URL, method: string, headers: Record<string, strin
   });
 }
 
-/** Reads a (small) body as text, refusing more than `max` bytes. */
-export async function readText(res: HttpResponse, max = 1 << 20): Promise<string> {
-  const parts: Buffer[] = [];
-  let n = 0;
-  for await (const c of res.body) {
-    n += (c as Buffer).length;
-    if (n > max) {
-      res.body.destroy();
-      throw new RegistryError(`${res.url.origin}${res.url.pathname}: response over ${max} bytes`);
-    }
-    parts.push(c as Buffer);
-  }
-  return Buffer.concat(parts).toString('utf8');
-}
-
 export async function readBytes(res: HttpResponse, max: number): Promise<Buffer> {
   const parts: Buffer[] = [];
   let n = 0;
@@ -117,6 +109,11 @@ export async function readBytes(res: HttpResponse, max: number): Promise<Buffer>
     parts.push(c as Buffer);
   }
   return Buffer.concat(parts);
+}
+
+/** Reads a (small) body as text, refusing more than `max` bytes. */
+export async function readText(res: HttpResponse, max = 1 << 20): Promise<string> {
+  return (await readBytes(res, max)).toString('utf8');
 }
 
 export function drain(res: HttpResponse): void {
