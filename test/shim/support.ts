@@ -12,12 +12,38 @@ import { launchShim, type ShimLaunchOptions, type ShimLaunched } from '../../src
 
 const repo = new URL('../../', import.meta.url).pathname;
 
-/** The runtimes every scenario runs with (dray-runc joins once its create/start work). */
+/** The runtimes every scenario runs with: runc, crun, and dray-runc once it
+ * can create and start a container (probed, so it joins when it lands;
+ * DRAY_SHIM_TEST_DRAY_RUNC=0 leaves it out, =1 insists on it). */
 export function runtimes(): string[] {
   const list = ['runc', crunHybridRefusal() ? join(repo, 'test/shim/crun-v1.sh') : 'crun'];
   const dray = join(repo, 'bin/dray-runc');
-  if (process.env['DRAY_SHIM_TEST_DRAY_RUNC'] === '1' && existsSync(dray)) list.push(dray);
+  const want = process.env['DRAY_SHIM_TEST_DRAY_RUNC'];
+  if (want === '1' || (want !== '0' && process.getuid?.() === 0 && drayRuncWorks(dray))) list.push(dray);
   return list;
+}
+
+/** Can this dray-runc create and start a busybox `true` (with runc's flags)? */
+function drayRuncWorks(bin: string): boolean {
+  if (!existsSync(bin)) return false;
+  const dir = mkdtempSync(join(tmpdir(), 'shim-probe-'));
+  const id = `shim-probe-${process.pid}`;
+  const run = (args: string[]): boolean =>
+    spawnSync(bin, ['--root', join(dir, 'rt'), ...args], { cwd: dir, stdio: 'ignore', timeout: 20000 }).status === 0;
+  try {
+    const base = rootfs();
+    const spec = JSON.parse(readFileSync(join(base, 'config.json'), 'utf8')) as Spec;
+    spec.process.args = ['true'];
+    spec.process.terminal = false;
+    spec.root = { path: join(base, 'rootfs'), readonly: true };
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(spec));
+    return run(['create', '--bundle', dir, '--pid-file', join(dir, 'pid'), id]) && run(['start', id]);
+  } catch {
+    return false;
+  } finally {
+    run(['delete', '--force', id]);
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** True where crun would refuse the host: cgroup v1 plus a v2 tree with controllers. */
