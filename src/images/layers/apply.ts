@@ -84,12 +84,19 @@ export async function applyLayer(src: Readable | AsyncIterable<Buffer>, target: 
   const w = new LayerWriter(target);
   let entries = 0;
   const max = opts.maxEntries ?? 10_000_000;
-  for await (const e of readTar(tapped)) {
-    if (++entries > max) throw new Error(`layer has more than ${max} entries`);
-    await w.entry(e.header, e.body);
+  try {
+    for await (const e of readTar(tapped)) {
+      if (++entries > max) throw new Error(`layer has more than ${max} entries`);
+      await w.entry(e.header, e.body);
+    }
+    // Whatever follows the end-of-archive blocks is part of the diff_id too.
+    for await (const _ of tapped) { /* drain */ }
+  } catch (err) {
+    // Stop reading the source (a file, a download) right away.
+    stream.destroy();
+    (src as Readable).destroy?.();
+    throw err;
   }
-  // Whatever follows the end-of-archive blocks is part of the diff_id too.
-  for await (const _ of tapped) { /* drain */ }
   w.finish();
   const diffId = `sha256:${hash.digest('hex')}`;
   if (opts.expectedDiffId && opts.expectedDiffId !== diffId) throw new DiffIdMismatchError(opts.expectedDiffId, diffId);

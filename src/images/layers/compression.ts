@@ -31,12 +31,17 @@ export async function decompress(src: AsyncIterable<Buffer>): Promise<{ compress
   const kind = detectCompression(first);
   if (kind === 'xz' || kind === 'bzip2') throw new Error(`layer is ${kind}-compressed: only gzip, zstd and uncompressed layers are supported`);
   const whole = Readable.from((async function* () {
-    if (first.length) yield first;
-    if (ended) return;
-    for (;;) {
-      const r = await it.next();
-      if (r.done) return;
-      yield r.value as Buffer;
+    try {
+      if (first.length) yield first;
+      if (ended) return;
+      for (;;) {
+        const r = await it.next();
+        if (r.done) return;
+        yield r.value as Buffer;
+      }
+    } finally {
+      // Destroyed early (an error, a refused layer): close the source too (its fd).
+      if (!ended) await it.return?.();
     }
   })(), { objectMode: false });
   if (kind === 'none') return { compression: kind, stream: whole };
