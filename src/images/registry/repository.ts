@@ -10,6 +10,7 @@ import { MANIFEST_ACCEPT } from '../manifest/media-types.ts';
 import { MAX_MANIFEST_BYTES } from '../manifest/manifest.ts';
 import { repositoryScope } from './auth.ts';
 import { errorFromResponse, RegistryError } from './errors.ts';
+import { isInsecure } from './hosts.ts';
 import type { ProgressSink } from './progress.ts';
 import { drain, readBytes, readText, type HttpRequest, type HttpResponse, type RegistryTransport } from './transport.ts';
 
@@ -184,6 +185,8 @@ export class Repository {
     // Foreign layers come from their own URLs; fall back to the registry.
     let res: HttpResponse | undefined;
     for (const u of urls ?? []) {
+      const target = new URL(u);
+      if (target.protocol === 'http:' && !isInsecure(target.host, this.transport.opts.hosts)) continue;
       try {
         const r = await this.transport.request({ method: 'GET', path: u, headers, scopes: [] });
         if (r.status === 200 || r.status === 206) {

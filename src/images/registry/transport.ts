@@ -228,7 +228,8 @@ export class RegistryTransport {
   async #follow(req: HttpRequest, scheme: 'https' | 'http', headers: Record<string, string>): Promise<HttpResponse> {
     let url = /^https?:\/\//.test(req.path) ? new URL(req.path) : new URL(`${scheme}://${this.endpoint.host}${req.path}`);
     const timeout = this.opts.timeoutMs ?? 30_000;
-    const origin = url.origin;
+    // Credentials go only to the registry itself, never to other hosts (redirect targets, foreign-layer URLs).
+    const origin = new URL(`${scheme}://${this.endpoint.host}`).origin;
     for (let hops = 0; hops < 6; hops++) {
       const sameOrigin = url.origin === origin;
       const h = sameOrigin ? headers : Object.fromEntries(Object.entries(headers).filter(([k]) => k !== 'authorization'));

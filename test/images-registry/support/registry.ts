@@ -114,6 +114,8 @@ export interface RegistryOptions {
   htpasswd?: Record<string, string>;
   tls?: Pki;
   token?: TokenServer;
+  /** validation.manifests.urls.allow: foreign-layer URLs the registry accepts in manifests. */
+  allowForeignUrls?: string[];
 }
 
 export interface Registry {
@@ -171,6 +173,9 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Registr
     lines.push('auth:', '  htpasswd:', '    realm: dray-basic-realm', `    path: ${file}`);
   } else if (opts.token) {
     lines.push('auth:', '  token:', `    realm: ${opts.token.url}`, `    service: ${opts.token.service}`, `    issuer: ${opts.token.issuer}`, `    rootcertbundle: ${opts.token.certPath}`);
+  }
+  if (opts.allowForeignUrls) {
+    lines.push('validation:', '  manifests:', '    urls:', '      allow:', ...opts.allowForeignUrls.map((u) => `        - ${JSON.stringify(u)}`));
   }
   const cfg = join(dir, 'config.yml');
   writeFileSync(cfg, lines.join('\n') + '\n');
