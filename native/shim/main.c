@@ -137,11 +137,6 @@ static const char *parse_args(int argc, char **argv) {
   return NULL;
 }
 
-static int set_nonblock(int fd) {
-  int fl = fcntl(fd, F_GETFL);
-  return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-}
-
 static void free_all(void) {
   server_close();
   oom_unwatch();
@@ -158,39 +153,13 @@ static const char *create_container(char **errmsg) {
   struct proc *init = proc_new("");
   if (!init) return "out of memory";
   init->terminal = cfg.terminal;
-  int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1}, con = -1, master = -1;
-  if (cfg.terminal) {
-    if ((con = console_listen(cfg.console_path)) < 0) return "cannot listen on the console socket";
-  } else if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 || (cfg.stdin_open && pipe2(in, O_CLOEXEC) < 0)) {
-    return "cannot make pipes";
-  }
-  unlink(cfg.pid_file);
   const char *args_tty[] = {"create", "--bundle", cfg.bundle, "--pid-file", cfg.pid_file, "--console-socket", cfg.console_path, cfg.id, NULL};
   const char *args_pipe[] = {"create", "--bundle", cfg.bundle, "--pid-file", cfg.pid_file, cfg.id, NULL};
-  int rc = runtime_run(cfg.terminal ? args_tty : args_pipe, in[0], out[1], err[1], errmsg, con, &master);
-  if (con >= 0) {
-    close(con);
-    unlink(cfg.console_path);
-  }
-  if (in[0] >= 0) close(in[0]);
-  if (out[1] >= 0) close(out[1]);
-  if (err[1] >= 0) close(err[1]);
-  init->in_fd = in[1];
-  init->out_fd = out[0];
-  init->err_fd = err[0];
-  if (cfg.terminal) {
-    init->out_fd = master;
-    init->in_fd = master >= 0 && cfg.stdin_open ? fcntl(master, F_DUPFD_CLOEXEC, 3) : -1;
-  }
-  if (rc != 0) return rc < 0 ? "cannot run the runtime" : "create failed";
-  pid_t pid = read_pid_file(cfg.pid_file);
-  if (pid <= 0) return "the runtime wrote no pid file";
+  pid_t pid = runtime_spawn(init, cfg.terminal ? args_tty : args_pipe, cfg.stdin_open, cfg.pid_file, errmsg);
+  if (pid < 0) return "create failed";
   proc_set_pid(init, pid);
   proc_note_memcg(init);
   oom_watch(init->memcg);
-  if (init->in_fd >= 0) set_nonblock(init->in_fd);
-  if (init->out_fd >= 0) set_nonblock(init->out_fd);
-  if (init->err_fd >= 0) set_nonblock(init->err_fd);
   if (cfg.start) {
     const char *args[] = {"start", cfg.id, NULL};
     if (runtime_run(args, -1, -1, -1, errmsg, -1, NULL) != 0) return "start failed";

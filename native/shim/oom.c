@@ -20,12 +20,7 @@ static const char *watched;
 
 long oom_count(const char *file) {
   char text[1024];
-  int fd = open(file, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  ssize_t n = read(fd, text, sizeof text - 1);
-  close(fd);
-  if (n <= 0) return -1;
-  text[n] = 0;
+  if (read_small_file(file, text, sizeof text) <= 0) return -1;
   const char *k = strstr(text, "oom_kill ");
   return k ? atol(k + 9) : -1;
 }

@@ -199,12 +199,7 @@ void proc_close_stdin(struct proc *p) {
 void proc_note_memcg(struct proc *p) {
   char path[64], text[4096];
   snprintf(path, sizeof path, "/proc/%d/cgroup", (int)p->pid);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
-  ssize_t n = read(fd, text, sizeof text - 1);
-  close(fd);
-  if (n <= 0) return;
-  text[n] = 0;
+  if (read_small_file(path, text, sizeof text) <= 0) return;
   struct buf b = {0};
   char *v1 = strstr(text, ":memory:/");
   struct stat st;

@@ -17,25 +17,7 @@
 
 #include "shim.h"
 
-int console_listen(const char *path) {
-  struct sockaddr_un sa = {.sun_family = AF_UNIX};
-  if (strlen(path) >= sizeof sa.sun_path) {
-    errno = ENAMETOOLONG;
-    return -1;
-  }
-  strcpy(sa.sun_path, path);
-  unlink(path);
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 1) < 0) {
-    int e = errno;
-    close(fd);
-    unlink(path);
-    errno = e;
-    return -1;
-  }
-  return fd;
-}
+int console_listen(const char *path) { return unix_listen(path, 0, 1); }
 
 static int recv_fd(int conn) {
   char data[256];

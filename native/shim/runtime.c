@@ -156,14 +156,49 @@ int runtime_run(const char *const *args, int in, int out, int err, char **errmsg
   return code;
 }
 
+/* A runtime verb that starts a process (create, exec --detach), with the
+ * process's stdio: pipes, or for a terminal the pty master the runtime sends
+ * over the console socket. Sets p's fds (non-blocking) and returns the pid
+ * from pid_file, or -1 with *errmsg (the runtime's message, malloc'd). */
+pid_t runtime_spawn(struct proc *p, const char *const *args, bool want_stdin, const char *pid_file, char **errmsg) {
+  int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1}, con = -1, master = -1;
+  *errmsg = NULL;
+  unlink(pid_file);
+  int rc = -1;
+  if (p->terminal ? (con = console_listen(cfg.console_path)) >= 0
+                  : pipe2(out, O_CLOEXEC) == 0 && pipe2(err, O_CLOEXEC) == 0 && (!want_stdin || pipe2(in, O_CLOEXEC) == 0))
+    rc = runtime_run(args, in[0], out[1], err[1], errmsg, con, &master);
+  if (con >= 0) {
+    close(con);
+    unlink(cfg.console_path);
+  }
+  if (in[0] >= 0) close(in[0]);
+  if (out[1] >= 0) close(out[1]);
+  if (err[1] >= 0) close(err[1]);
+  if (p->terminal) {
+    p->out_fd = master;
+    p->in_fd = master >= 0 && want_stdin ? fcntl(master, F_DUPFD_CLOEXEC, 3) : -1;
+  } else {
+    p->in_fd = in[1];
+    p->out_fd = out[0];
+    p->err_fd = err[0];
+  }
+  if (p->in_fd >= 0) set_nonblock(p->in_fd);
+  if (p->out_fd >= 0) set_nonblock(p->out_fd);
+  if (p->err_fd >= 0) set_nonblock(p->err_fd);
+  pid_t pid = rc == 0 ? read_pid_file(pid_file) : -1;
+  if (pid <= 0 && !*errmsg) {
+    struct buf b = {0};
+    buf_puts(&b, rc == 0 ? "the runtime wrote no pid file" : "cannot set up the process's stdio or run the runtime");
+    buf_putc(&b, 0);
+    *errmsg = b.p;
+  }
+  return pid > 0 ? pid : -1;
+}
+
 pid_t read_pid_file(const char *path) {
   char s[32];
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  ssize_t n = read(fd, s, sizeof s - 1);
-  close(fd);
-  if (n <= 0) return -1;
-  s[n] = 0;
+  if (read_small_file(path, s, sizeof s) <= 0) return -1;
   char *end;
   long v = strtol(s, &end, 10);
   if (v <= 0 || v > 0x7fffffff) return -1;

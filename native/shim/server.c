@@ -50,35 +50,12 @@ bool client_wants_write(struct client *c) { return c->out.len > 0; }
 struct client *client_next(struct client *c) { return c->next; }
 
 int server_listen(const char *path) {
-  struct sockaddr_un sa = {.sun_family = AF_UNIX};
-  if (strlen(path) >= sizeof sa.sun_path) {
-    errno = ENAMETOOLONG;
-    return -1;
-  }
-  strcpy(sa.sun_path, path);
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  /* a live shim already answering here must not be displaced */
-  if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 || errno == EAGAIN) {
-    close(fd);
+  if (unix_answers(path)) { /* a live shim already answering here must not be displaced */
     errno = EADDRINUSE;
     return -1;
   }
-  close(fd);
-  unlink(path);
-  fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  mode_t old = umask(0177); /* the socket is the supervisor's alone */
-  int rc = bind(fd, (struct sockaddr *)&sa, sizeof sa);
-  umask(old);
-  if (rc < 0 || listen(fd, 16) < 0) {
-    int e = errno;
-    close(fd);
-    errno = e;
-    return -1;
-  }
-  listen_fd = fd;
-  return fd;
+  listen_fd = unix_listen(path, SOCK_NONBLOCK, 16);
+  return listen_fd;
 }
 
 void server_close(void) {
@@ -337,11 +314,6 @@ static bool take_id(const unsigned char *d, size_t n, char id[ID_MAX + 1]) {
   return true;
 }
 
-static int set_nonblock(int fd) {
-  int fl = fcntl(fd, F_GETFL);
-  return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-}
-
 static void reply_ok(struct client *c, uint32_t tag, const char *json) {
   send_frame(c, RSP_OK, tag, json, strlen(json));
 }
@@ -442,58 +414,17 @@ static void do_exec(struct client *c, uint32_t tag, const unsigned char *d, size
   p->terminal = terminal;
   char pidfile[4200];
   snprintf(pidfile, sizeof pidfile, "%s/exec.pid", cfg.state_dir);
+  const char *args_tty[] = {"exec", "--process", path, "--detach", "--pid-file", pidfile, "--console-socket", cfg.console_path, cfg.id, NULL};
+  const char *args_pipe[] = {"exec", "--process", path, "--detach", "--pid-file", pidfile, cfg.id, NULL};
+  char *msg;
+  pid_t pid = runtime_spawn(p, terminal ? args_tty : args_pipe, want_stdin, pidfile, &msg);
   unlink(pidfile);
-  int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1}, con = -1, master = -1;
-  bool ok = true;
-  if (terminal) {
-    con = console_listen(cfg.console_path);
-    ok = con >= 0;
-  } else {
-    ok = pipe2(out, O_CLOEXEC) == 0 && pipe2(err, O_CLOEXEC) == 0 && (!want_stdin || pipe2(in, O_CLOEXEC) == 0);
-  }
-  char *msg = NULL;
-  int rc = -1;
-  if (ok) {
-    const char *args_tty[] = {"exec", "--process", path, "--detach", "--pid-file", pidfile, "--console-socket", cfg.console_path, cfg.id, NULL};
-    const char *args_pipe[] = {"exec", "--process", path, "--detach", "--pid-file", pidfile, cfg.id, NULL};
-    rc = runtime_run(terminal ? args_tty : args_pipe, in[0], out[1], err[1], &msg, con, &master);
-  }
-  if (con >= 0) {
-    close(con);
-    unlink(cfg.console_path);
-  }
-  if (in[0] >= 0) close(in[0]);
-  if (out[1] >= 0) close(out[1]);
-  if (err[1] >= 0) close(err[1]);
-  pid_t pid = rc == 0 ? read_pid_file(pidfile) : -1;
-  unlink(pidfile);
-  if (rc != 0 || pid <= 0) {
-    if (in[1] >= 0) close(in[1]);
-    if (out[0] >= 0) close(out[0]);
-    if (err[0] >= 0) close(err[0]);
-    if (master >= 0) close(master);
+  if (pid < 0) {
     proc_free(p);
-    if (!ok) send_error(c, tag, strerror(errno));
-    else if (rc == 0) send_error(c, tag, "the runtime wrote no pid file");
-    else {
-      reply_runtime_error(c, tag, msg);
-      msg = NULL;
-    }
-    free(msg);
+    reply_runtime_error(c, tag, msg);
     return;
   }
   free(msg);
-  if (terminal) {
-    p->out_fd = master;
-    p->in_fd = want_stdin ? fcntl(master, F_DUPFD_CLOEXEC, 3) : -1;
-  } else {
-    p->in_fd = in[1];
-    p->out_fd = out[0];
-    p->err_fd = err[0];
-  }
-  if (p->in_fd >= 0) set_nonblock(p->in_fd);
-  if (p->out_fd >= 0) set_nonblock(p->out_fd);
-  if (p->err_fd >= 0) set_nonblock(p->err_fd);
   p->state = P_RUNNING;
   proc_set_pid(p, pid);
   char json[48];

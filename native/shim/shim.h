@@ -7,6 +7,7 @@
  *   pty.c      console socket (pty master over SCM_RIGHTS), resize
  *   runtime.c  invoking the OCI runtime (runc, crun, dray-runc)
  *   server.c   the unix socket, clients and the framed protocol
+ *   util.c     small fd and file helpers
  */
 #ifndef DRAY_SHIM_H
 #define DRAY_SHIM_H
@@ -42,6 +43,12 @@ int buf_json_str(struct buf *b, const char *s, size_t n);
 void fmt_time(const struct timespec *ts, char out[48]);
 void slog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern int slog_fd;
+
+/* ---- util.c ---- */
+ssize_t read_small_file(const char *path, char *buf, size_t size); /* NUL-terminated */
+int set_nonblock(int fd);
+bool unix_answers(const char *path);
+int unix_listen(const char *path, int sock_flags, int backlog);
 
 /* ---- configuration (main.c) ---- */
 struct config {
@@ -116,6 +123,7 @@ int pty_resize(int fd, unsigned rows, unsigned cols);
  * console_fd >= 0 it accepts the pty master the runtime sends (*master). */
 int runtime_run(const char *const *args, int in, int out, int err, char **errmsg, int console_fd, int *master);
 pid_t read_pid_file(const char *path);
+pid_t runtime_spawn(struct proc *p, const char *const *args, bool want_stdin, const char *pid_file, char **errmsg);
 
 /* ---- server.c ---- */
 int server_listen(const char *path);

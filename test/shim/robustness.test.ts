@@ -4,11 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { needsRoot } from '../support/root.ts';
-import { ShimEnv, alive, readLog, runtimes, until } from './support.ts';
+import { ShimEnv, alive, readLog, runtimes, until, valgrindReport } from './support.ts';
 import { ShimClient, ShimConnectionError } from '../../src/shim/client.ts';
 import { encodeFrame, Req, attachPayload } from '../../src/shim/protocol.ts';
 import { readExitFile, shimPaths, type ShimLaunched } from '../../src/shim/launch.ts';
@@ -190,11 +190,7 @@ test('the shim under valgrind: no memory errors, no leaks, through create/attach
   assert.equal((await out.collect()).stdout.toString(), 'got hi\n');
   await client.delete();
   await until(() => !alive(shim.shimPid), 20000);
-  const report = await until(() => {
-    const f = `${vg}.${shim.shimPid}`;
-    const text = existsSync(f) ? readFileSync(f, 'utf8') : '';
-    return text.includes('ERROR SUMMARY') ? text : null;
-  }, 20000);
+  const report = await valgrindReport(vg, shim.shimPid);
   t.diagnostic(report.split('\n').filter((l) => /ERROR SUMMARY|in use at exit|definitely lost/.test(l)).join('; '));
   assert.match(report, /ERROR SUMMARY: 0 errors/);
   assert.match(report, /All heap blocks were freed|definitely lost: 0 bytes/);
@@ -311,11 +307,7 @@ test('hostile frames: errors or a dropped connection, never a crash or a memory 
   assert.equal(st.status, 'running', 'the shim still serves, the container still runs');
   await client.shutdown();
   await until(() => !alive(shim.shimPid), 20000);
-  const report = await until(() => {
-    const f = `${vg}.${shim.shimPid}`;
-    const text = existsSync(f) ? readFileSync(f, 'utf8') : '';
-    return text.includes('ERROR SUMMARY') ? text : null;
-  }, 20000);
+  const report = await valgrindReport(vg, shim.shimPid);
   assert.match(report, /ERROR SUMMARY: 0 errors/);
   assert.doesNotMatch(report, /(definitely|indirectly|possibly) lost: [1-9]/);
 });

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { buildBusyboxRootfs } from '../images/busybox-rootfs.ts';
+import { alive } from '../harness/cleanup.ts';
 import { ShimClient } from '../../src/shim/client.ts';
 import { launchShim, type ShimLaunchOptions, type ShimLaunched } from '../../src/shim/launch.ts';
 
@@ -170,18 +171,15 @@ export class ShimEnv {
   }
 }
 
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // a zombie is not alive
-  try {
-    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  } catch {
-    return false;
-  }
+export { alive };
+
+/** valgrind's report for `pid` (run with --log-file=<prefix>.%p), once it has finished writing it. */
+export function valgrindReport(prefix: string, pid: number): Promise<string> {
+  return until(() => {
+    const f = `${prefix}.${pid}`;
+    const text = existsSync(f) ? readFileSync(f, 'utf8') : '';
+    return text.includes('ERROR SUMMARY') ? text : null;
+  }, 20000);
 }
 
 /** Polls `f` every 50 ms until it returns a value, at most `ms`. */
