@@ -24,10 +24,6 @@
 
 #include "shim.h"
 
-#ifndef DRAY_VERSION
-#define DRAY_VERSION "dev"
-#endif
-
 struct config cfg = {.log_max_file = 1};
 bool shim_exiting;
 

@@ -180,6 +180,14 @@ static void state_json(struct buf *b, const struct proc *p) {
     buf_json_str(b, cfg.bundle, strlen(cfg.bundle));
     buf_puts(b, ",\"terminal\":");
     buf_puts(b, cfg.terminal ? "true" : "false");
+    if (cfg.log_path) {
+      buf_puts(b, ",\"logPath\":");
+      buf_json_str(b, cfg.log_path, strlen(cfg.log_path));
+    }
+    buf_puts(b, ",\"shimPid\":");
+    buf_putnum(b, getpid());
+    buf_puts(b, ",\"shimVersion\":\"" DRAY_VERSION "\",\"protocol\":");
+    buf_putnum(b, PROTOCOL_VERSION);
     buf_puts(b, ",\"execs\":[");
     bool first = true;
     for (struct proc *e = procs; e; e = e->next) {

@@ -18,6 +18,10 @@
 #include <sys/types.h>
 #include <time.h>
 
+#ifndef DRAY_VERSION
+#define DRAY_VERSION "dev"
+#endif
+#define PROTOCOL_VERSION 1 /* in the container's state: bumped on incompatible changes */
 #define ID_MAX 64          /* container and exec ids */
 #define MAX_PROCS 48       /* init + execs */
 #define MAX_CLIENTS 48

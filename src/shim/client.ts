@@ -29,6 +29,12 @@ export interface ShimProcessState {
 export interface ShimState extends ShimProcessState {
   bundle: string;
   terminal: boolean;
+  /** the json-file log, when the shim writes one */
+  logPath?: string;
+  shimPid: number;
+  shimVersion: string;
+  /** the protocol revision (1); a supervisor may refuse a shim it does not know */
+  protocol: number;
   execs: ShimProcessState[];
 }
 

@@ -27,6 +27,10 @@ for (const runtime of runtimes()) {
     assert.equal(rec?.oomKilled, false);
     const st = await client.state();
     assert.equal(st.status, 'stopped');
+    assert.equal(st.shimPid, shim.shimPid);
+    assert.equal(st.protocol, 1);
+    assert.equal(st.logPath, opts.log!.path);
+    assert.equal(st.bundle, opts.bundle);
     await client.delete();
     await until(() => !alive(shim.shimPid));
     assert.equal(existsSync(shim.socketPath), false, 'the shim removes its socket');
@@ -127,6 +131,20 @@ for (const runtime of runtimes()) {
     assert.match(logged, /30 100\r\n/);
     assert.ok(readLog(opts.log!.path).every((e) => e.stream === 'stdout'));
     await assert.rejects(client.resize(1, 1, 'nope'), /no such process/);
+    await client.delete();
+  });
+
+  test(`${rt}: TTY stdin: typed input is echoed, close-stdin types ^D and cat ends`, needsRoot, async (t) => {
+    const env = new ShimEnv(t, runtime);
+    const { client } = await env.launch(['cat'], { terminal: true, stdin: true });
+    const out = await client.attach();
+    const got = out.collect();
+    await client.start();
+    await client.writeStdin('abc\n');
+    await client.closeStdin();
+    assert.equal((await client.wait()).exitStatus, 0);
+    // the pty echoes the input, then cat writes it back: both with \r\n
+    assert.match((await got).stdout.toString(), /^abc\r\n(\^D\x08\x08)?abc\r\n/);
     await client.delete();
   });
 
