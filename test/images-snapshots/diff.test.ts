@@ -125,3 +125,23 @@ test('gzip diff: digest and size are the blob\'s, diff_id the tar\'s; GNU tar re
   execFileSync('tar', ['-xzf', file, '-C', out]);
   assert.equal(readFileSync(join(out, 'f'), 'utf8'), 'data');
 });
+
+test('a walked directory swapped for a symlink is not followed (fd-relative resolution)', async (t) => {
+  const { Dir } = await import('../../src/images/layers/diff.ts');
+  const { renameSync } = await import('node:fs');
+  const root = tempDir(t);
+  const outside = tempDir(t, 'dray-outside-');
+  writeFileSync(join(outside, 'f'), 'HOST SECRET');
+  mkdirSync(join(root, 'a'));
+  writeFileSync(join(root, 'a', 'f'), 'container file');
+  const dir = Dir.open(join(root, 'a'));
+  try {
+    // What a container could do between our open of a/ and our reads below it.
+    renameSync(join(root, 'a'), join(root, 'moved'));
+    symlinkSync(outside, join(root, 'a'));
+    assert.equal(readFileSync(dir.child('f'), 'utf8'), 'container file');
+    assert.throws(() => Dir.open(join(root, 'a')), { code: 'ENOTDIR' });
+  } finally {
+    dir.close();
+  }
+});

@@ -9,8 +9,15 @@
 // by inode (the first path in order carries the data), PAX records for
 // xattrs and long names. It is gzip-compressed unless asked otherwise; the
 // result carries the blob's digest and size and the diff_id.
+//
+// The tree may belong to a running container (docker commit, docker export),
+// which can swap any directory for a symlink while we walk. So the new tree
+// is walked by directory fds: each directory is opened O_DIRECTORY|O_NOFOLLOW
+// from its parent's fd and its entries are reached as /proc/self/fd/<fd>/<name>,
+// which resolves like openat(fd, name): no path is ever resolved through a
+// symlink, and files are opened O_NOFOLLOW.
 import { createHash } from 'node:crypto';
-import { createReadStream, lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { closeSync, constants, createReadStream, fstatSync, lstatSync, openSync, readdirSync, readlinkSync } from 'node:fs';
 import type { BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { Readable, Transform, Writable } from 'node:stream';
@@ -57,6 +64,30 @@ function lstatOrNull(p: string): BigIntStats | null {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
+  }
+}
+
+/** A directory held open; its entries resolve like openat(fd, name). */
+export class Dir {
+  readonly fd: number;
+  private constructor(fd: number) {
+    this.fd = fd;
+  }
+  static open(path: string): Dir {
+    return new Dir(openSync(path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW));
+  }
+  child(name: string): string {
+    return `/proc/self/fd/${this.fd}/${name}`;
+  }
+  /** The directory itself (for lstat and l*xattr, which must not stop at the magic link). */
+  get self(): string {
+    return `/proc/self/fd/${this.fd}/.`;
+  }
+  sub(name: string): Dir {
+    return Dir.open(this.child(name));
+  }
+  close(): void {
+    closeSync(this.fd);
   }
 }
 
@@ -108,13 +139,22 @@ function changed(a: Node, b: { path: string; st: BigIntStats }): boolean {
 class DiffWriter {
   private readonly emittedDirs = new Set<string>(['']);
   private readonly links = new Map<bigint, string>();
-  private readonly root: string;
+  /** the directories being walked, by relative path */
+  private readonly open = new Map<string, Dir>();
   private count = 0;
   private readonly max: number;
 
-  constructor(root: string, max: number) {
-    this.root = root;
+  constructor(max: number) {
     this.max = max;
+  }
+
+  enter(rel: string, dir: Dir): void {
+    this.open.set(rel, dir);
+  }
+
+  leave(rel: string): void {
+    this.open.get(rel)?.close();
+    this.open.delete(rel);
   }
 
   private tick(): void {
@@ -127,8 +167,9 @@ class DiffWriter {
     for (let i = 1; i < parts.length; i++) {
       const d = parts.slice(0, i).join('/');
       if (this.emittedDirs.has(d)) continue;
-      const p = join(this.root, d);
-      yield encodeHeader(this.header(d, p, lstatSync(p, { bigint: true }), 'dir'));
+      const dir = this.open.get(d);
+      if (!dir) throw new Error(`diff: ${d} is not being walked`);
+      yield encodeHeader(this.header(d, dir.self, lstatSync(dir.self, { bigint: true }), 'dir'));
       this.emittedDirs.add(d);
     }
   }
@@ -168,7 +209,13 @@ class DiffWriter {
       yield encodeHeader(h);
       let left = h.size;
       // The size is in the header already: a file that changes while read is an error, not a corrupt tar.
-      for await (const c of createReadStream(n.path, { highWaterMark: 1 << 20 })) {
+      const fd = openSync(n.path, constants.O_RDONLY | constants.O_NOFOLLOW);
+      const now = fstatSync(fd, { bigint: true });
+      if (now.ino !== n.st.ino || now.dev !== n.st.dev) {
+        closeSync(fd);
+        throw new Error(`diff: ${n.rel} was replaced while being read`);
+      }
+      for await (const c of createReadStream('', { fd, highWaterMark: 1 << 20 })) {
         const b = c as Buffer;
         if (b.length > left) throw new Error(`diff: ${n.rel} grew while being read`);
         left -= b.length;
@@ -193,54 +240,65 @@ function whiteoutTime(st: BigIntStats): number {
   return Number(st.mtimeNs / 1_000_000_000n);
 }
 
+/** Runs fn with the subdirectory `name` of dir open and registered as rel; always closes it. */
+async function* within(w: DiffWriter, dir: Dir, name: string, rel: string, fn: (sub: Dir) => AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
+  const sub = dir.sub(name);
+  w.enter(rel, sub);
+  try {
+    yield* fn(sub);
+  } finally {
+    w.leave(rel);
+  }
+}
+
 /** Overlay: the upper dir below rel, depth first in name order. */
-async function* walkUpper(upper: string, rel: string, w: DiffWriter): AsyncGenerator<Buffer> {
-  const dir = rel ? join(upper, rel) : upper;
-  if (isOpaque(dir)) yield* w.whiteout(rel, OPAQUE_WHITEOUT.slice(WHITEOUT_PREFIX.length), whiteoutTime(lstatSync(dir, { bigint: true })));
-  for (const name of sortedNames(dir)) {
+async function* walkUpper(dir: Dir, rel: string, w: DiffWriter): AsyncGenerator<Buffer> {
+  if (isOpaque(dir.self)) yield* w.whiteout(rel, OPAQUE_WHITEOUT.slice(WHITEOUT_PREFIX.length), whiteoutTime(lstatSync(dir.self, { bigint: true })));
+  for (const name of sortedNames(dir.self)) {
     const r = rel ? `${rel}/${name}` : name;
-    const p = join(upper, r);
+    const p = dir.child(name);
     const st = lstatSync(p, { bigint: true });
     if (st.isCharacterDevice() && st.rdev === 0n) {
       yield* w.whiteout(rel, name, whiteoutTime(st));
       continue;
     }
     yield* w.entry({ rel: r, path: p, st });
-    if (st.isDirectory()) yield* walkUpper(upper, r, w);
+    if (st.isDirectory()) yield* within(w, dir, name, r, (sub) => walkUpper(sub, r, w));
   }
 }
 
 /** Everything below rel of a tree (a directory that is new as a whole). */
-async function* walkAll(root: string, rel: string, w: DiffWriter): AsyncGenerator<Buffer> {
-  for (const name of sortedNames(rel ? join(root, rel) : root)) {
+async function* walkAll(dir: Dir, rel: string, w: DiffWriter): AsyncGenerator<Buffer> {
+  for (const name of sortedNames(dir.self)) {
     const r = rel ? `${rel}/${name}` : name;
-    const p = join(root, r);
+    const p = dir.child(name);
     const st = lstatSync(p, { bigint: true });
     yield* w.entry({ rel: r, path: p, st });
-    if (st.isDirectory()) yield* walkAll(root, r, w);
+    if (st.isDirectory()) yield* within(w, dir, name, r, (sub) => walkAll(sub, r, w));
   }
 }
 
-/** Plain trees: what differs between root (new) and base (the parent's copy) below rel. */
-async function* walkCompare(root: string, base: string, rel: string, w: DiffWriter): AsyncGenerator<Buffer> {
-  const now = sortedNames(rel ? join(root, rel) : root);
-  const before = sortedNames(rel ? join(base, rel) : base);
+/** Plain trees: what differs between dir (new) and base (the parent's copy, at rel) below rel. */
+async function* walkCompare(dir: Dir, base: string, rel: string, w: DiffWriter): AsyncGenerator<Buffer> {
+  const now = sortedNames(dir.self);
+  const baseDir = rel ? join(base, rel) : base;
+  const before = sortedNames(baseDir);
   const names = [...new Set([...now, ...before])].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
   const nowSet = new Set(now);
   for (const name of names) {
     const r = rel ? `${rel}/${name}` : name;
-    const p = join(root, r);
-    const old = lstatOrNull(join(base, r));
+    const p = dir.child(name);
+    const old = lstatOrNull(join(baseDir, name));
     if (!nowSet.has(name)) {
-      yield* w.whiteout(rel, name, whiteoutTime(lstatSync(rel ? join(root, rel) : root, { bigint: true })));
+      yield* w.whiteout(rel, name, whiteoutTime(lstatSync(dir.self, { bigint: true })));
       continue;
     }
     const st = lstatSync(p, { bigint: true });
     const node = { rel: r, path: p, st };
-    if (!old || changed(node, { path: join(base, r), st: old })) yield* w.entry(node);
+    if (!old || changed(node, { path: join(baseDir, name), st: old })) yield* w.entry(node);
     if (!st.isDirectory()) continue;
-    if (old?.isDirectory()) yield* walkCompare(root, base, r, w);
-    else yield* walkAll(root, r, w);
+    if (old?.isDirectory()) yield* within(w, dir, name, r, (sub) => walkCompare(sub, base, r, w));
+    else yield* within(w, dir, name, r, (sub) => walkAll(sub, r, w));
   }
 }
 
@@ -249,12 +307,15 @@ export type DiffSource =
   | { mode: 'plain'; dir: string; parent?: string };
 
 async function* layerTar(src: DiffSource, max: number): AsyncGenerator<Buffer> {
-  if (src.mode === 'overlay') {
-    yield* walkUpper(src.upper, '', new DiffWriter(src.upper, max));
-  } else if (src.parent === undefined) {
-    yield* walkAll(src.dir, '', new DiffWriter(src.dir, max));
-  } else {
-    yield* walkCompare(src.dir, src.parent, '', new DiffWriter(src.dir, max));
+  const w = new DiffWriter(max);
+  const root = Dir.open(src.mode === 'overlay' ? src.upper : src.dir);
+  w.enter('', root);
+  try {
+    if (src.mode === 'overlay') yield* walkUpper(root, '', w);
+    else if (src.parent === undefined) yield* walkAll(root, '', w);
+    else yield* walkCompare(root, src.parent, '', w);
+  } finally {
+    w.leave('');
   }
   yield END_OF_ARCHIVE;
 }
