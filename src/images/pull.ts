@@ -222,10 +222,18 @@ async function downloadLayers(
     for (let i = 0; i < layers.length; i++) {
       await done[i];
       const l = layers[i]!;
-      if (opts.unpack) await opts.unpack(l, image);
-      if (!l.skipped) sink({ id: shortId(l.descriptor.digest), status: 'Pull complete' });
+      const id = shortId(l.descriptor.digest);
+      if (opts.unpack) {
+        if (!l.skipped) sink({ id, status: 'Extracting' });
+        await opts.unpack(l, image);
+      }
+      if (!l.skipped) sink({ id, status: 'Pull complete' });
     }
   })();
+  // A failed unpack stops the downloads still queued.
+  unpacking.catch((e: unknown) => {
+    failed ??= e;
+  });
   const results = await Promise.allSettled([...workers, unpacking]);
   if (failed !== undefined) throw failed;
   const bad = results.find((x) => x.status === 'rejected') as PromiseRejectedResult | undefined;

@@ -134,3 +134,19 @@ test('garbage collection during a pull leaves the pulled content alone (the leas
   s.images.delete(`${reg.host}/gc/img:1`);
   assert.equal((await collectGarbage(s.db, s.content)).removed.length, img.blobs.size);
 });
+
+test('an unpack that fails fails the pull: no image recorded, no lease left', async (t) => {
+  const img = makeImage([await randomLayer(10_000), await randomLayer(10_000)]);
+  const seed = stores(t);
+  await storeBlobs(seed.content, img.blobs);
+  seed.images.put('docker.io/library/bad-unpack:1', img.manifestDesc);
+  await push(seed, client(), `${reg.host}/unpack/img:1`, { source: 'bad-unpack:1' });
+  const s = stores(t);
+  await assert.rejects(pull(s, client(), `${reg.host}/unpack/img:1`, {
+    unpack: async (l) => {
+      if (l.index === 0) throw new Error('layer refused by the unpacker');
+    },
+  }), /layer refused by the unpacker/);
+  assert.equal(s.images.list().length, 0);
+  assert.equal(s.leases.list().length, 0);
+});

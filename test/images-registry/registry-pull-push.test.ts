@@ -63,7 +63,7 @@ test('an image skopeo copied into the registry pulls into Dray intact, with Dock
   assert.equal(s.leases.list().length, 0);
   const id0 = layers[0]!.desc.digest.slice(7, 19);
   const statuses = events.filter((e) => e.id === id0).map((e) => e.status);
-  for (const want of ['Pulling fs layer', 'Downloading', 'Verifying Checksum', 'Download complete', 'Pull complete']) assert.ok(statuses.includes(want as never), `${want} in ${statuses}`);
+  for (const want of ['Pulling fs layer', 'Downloading', 'Verifying Checksum', 'Download complete', 'Extracting', 'Pull complete']) assert.ok(statuses.includes(want as never), `${want} in ${statuses}`);
   const dl = events.filter((e) => e.id === id0 && e.status === 'Downloading').at(-1);
   assert.deepEqual(dl?.progressDetail, { current: layers[0]!.blob.length, total: layers[0]!.blob.length });
   assert.ok(statuses.indexOf('Download complete') < statuses.indexOf('Pull complete'));
