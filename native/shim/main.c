@@ -30,12 +30,12 @@ bool shim_exiting;
 static const char usage[] =
     "Usage: dray-shim --id ID --bundle DIR --runtime PATH --runtime-root DIR --state-dir DIR\n"
     "                 [--log-path FILE [--log-max-size BYTES] [--log-max-file N]]\n"
-    "                 [--terminal] [--stdin] [--start] [--runtime-arg OPT]...\n"
+    "                 [--terminal] [--stdin] [--start] [--runtime-arg OPT]... [--socket PATH]\n"
     "       dray-shim --version | --help\n\n"
     "Per-container monitor: creates the container with an OCI runtime (runc, crun,\n"
     "dray-runc), stays its parent (child subreaper), holds its stdio, writes its\n"
     "json-file log, records its exit in <state-dir>/exit.json and serves the\n"
-    "supervisor on <state-dir>/shim.sock. Prints one JSON line once the container\n"
+    "supervisor on <state-dir>/shim.sock (or --socket). Prints one JSON line once the container\n"
     "is created: {\"ok\":true,\"pid\":N,\"shimPid\":N} or {\"ok\":false,\"error\":\"...\"}.\n";
 
 static void put_str(int fd, const char *s) {
@@ -87,7 +87,9 @@ static const char *parse_args(int argc, char **argv) {
   static const struct option opts[] = {
       {"id", 1, 0, 'i'}, {"bundle", 1, 0, 'b'}, {"runtime", 1, 0, 'r'}, {"runtime-root", 1, 0, 'R'},
       {"state-dir", 1, 0, 's'}, {"log-path", 1, 0, 'l'}, {"log-max-size", 1, 0, 'm'}, {"log-max-file", 1, 0, 'f'},
-      {"terminal", 0, 0, 't'}, {"stdin", 0, 0, 'I'}, {"start", 0, 0, 'S'}, {"runtime-arg", 1, 0, 'A'}, {0, 0, 0, 0}};
+      {"terminal", 0, 0, 't'}, {"stdin", 0, 0, 'I'}, {"start", 0, 0, 'S'}, {"runtime-arg", 1, 0, 'A'},
+      {"socket", 1, 0, 'k'}, {0, 0, 0, 0}};
+  const char *socket_path = NULL;
   opterr = 0;
   int o;
   char *end;
@@ -110,6 +112,7 @@ static const char *parse_args(int argc, char **argv) {
     case 't': cfg.terminal = true; break;
     case 'I': cfg.stdin_open = true; break;
     case 'S': cfg.start = true; break;
+    case 'k': socket_path = optarg; break;
     case 'A':
       if (cfg.n_runtime_args == 8 || optarg[0] != '-') return "--runtime-arg: at most 8, each an option (-...)";
       cfg.runtime_args[cfg.n_runtime_args++] = optarg;
@@ -124,9 +127,11 @@ static const char *parse_args(int argc, char **argv) {
   if (!cfg.runtime_root || cfg.runtime_root[0] != '/') return "--runtime-root: an absolute path required";
   if (!cfg.state_dir || cfg.state_dir[0] != '/') return "--state-dir: an absolute path required";
   if (cfg.log_path && cfg.log_path[0] != '/') return "--log-path: an absolute path required";
-  if ((size_t)snprintf(cfg.sock_path, sizeof cfg.sock_path, "%s/shim.sock", cfg.state_dir) >= sizeof cfg.sock_path ||
-      (size_t)snprintf(cfg.console_path, sizeof cfg.console_path, "%s/console.sock", cfg.state_dir) >= sizeof cfg.console_path)
-    return "--state-dir: too long for a unix socket path";
+  if (socket_path && socket_path[0] != '/') return "--socket: an absolute path required";
+  /* sockets live in the state dir unless --socket puts them on a shorter path */
+  if ((size_t)snprintf(cfg.sock_path, sizeof cfg.sock_path, "%s%s", socket_path ? socket_path : cfg.state_dir, socket_path ? "" : "/shim.sock") >= sizeof cfg.sock_path ||
+      (size_t)snprintf(cfg.console_path, sizeof cfg.console_path, "%s%s", socket_path ? socket_path : cfg.state_dir, socket_path ? ".console" : "/console.sock") >= sizeof cfg.console_path)
+    return socket_path ? "--socket: too long for a unix socket path (108 bytes)" : "--state-dir: too long for a unix socket path (108 bytes): give a shorter --socket";
   snprintf(cfg.runtime_log, sizeof cfg.runtime_log, "%s/runtime.log", cfg.state_dir);
   snprintf(cfg.pid_file, sizeof cfg.pid_file, "%s/init.pid", cfg.state_dir);
   snprintf(cfg.exit_file, sizeof cfg.exit_file, "%s/exit.json", cfg.state_dir);

@@ -10,10 +10,11 @@ export type AdoptedShim =
   | { alive: true; client: ShimClient; state: ShimState }
   | { alive: false; exit: ShimExit | null };
 
-export async function adoptShim(stateDir: string, timeoutMs = 5000): Promise<AdoptedShim> {
+/** `socketPath`: where the shim was told to listen, if not in its state dir. */
+export async function adoptShim(stateDir: string, socketPath?: string, timeoutMs = 5000): Promise<AdoptedShim> {
   let client: ShimClient;
   try {
-    client = await ShimClient.connect(shimPaths(stateDir).socket, timeoutMs);
+    client = await ShimClient.connect(socketPath ?? shimPaths(stateDir).socket, timeoutMs);
   } catch (err) {
     if (!(err instanceof ShimConnectionError)) throw err;
     return { alive: false, exit: readExitFile(stateDir) };

@@ -37,6 +37,9 @@ export interface ShimLaunchOptions {
   stdin?: boolean;
   /** start the container at once (else call ShimClient.start()) */
   start?: boolean;
+  /** the shim's socket, when <stateDir>/shim.sock would be too long for a unix
+   * socket (108 bytes); the console socket goes next to it (<socket>.console) */
+  socketPath?: string;
   /** extra global runtime options, e.g. ['--systemd-cgroup'] (at most 8) */
   runtimeArgs?: string[];
   /** another shim binary */
@@ -94,6 +97,7 @@ export function shimArgs(o: ShimLaunchOptions): string[] {
   if (o.terminal) args.push('--terminal');
   if (o.stdin) args.push('--stdin');
   if (o.start) args.push('--start');
+  if (o.socketPath) args.push('--socket', o.socketPath);
   for (const a of o.runtimeArgs ?? []) args.push(`--runtime-arg=${a}`);
   return args;
 }
@@ -122,5 +126,5 @@ export async function launchShim(o: ShimLaunchOptions): Promise<ShimLaunched> {
   if (!r.ok || typeof r.pid !== 'number' || typeof r.shimPid !== 'number') {
     throw new ShimLaunchError(r.error ?? 'dray-shim failed');
   }
-  return { pid: r.pid, shimPid: r.shimPid, socketPath: shimPaths(o.stateDir).socket, stateDir: o.stateDir };
+  return { pid: r.pid, shimPid: r.shimPid, socketPath: o.socketPath ?? shimPaths(o.stateDir).socket, stateDir: o.stateDir };
 }

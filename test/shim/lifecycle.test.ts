@@ -159,6 +159,24 @@ for (const runtime of runtimes()) {
     await client.shutdown();
   });
 
+  test(`${rt}: a state dir too long for a socket path: refused, or served with --socket elsewhere (TTY too)`, needsRoot, async (t) => {
+    const env = new ShimEnv(t, runtime);
+    const id = env.newId();
+    const deep = join(env.dir, 'd'.repeat(60), 'e'.repeat(60));
+    await assert.rejects(env.launch(['true'], { id, stateDir: deep, log: { path: join(env.dir, 'x.log') } }), /too long for a unix socket path/);
+    const sock = join(env.dir, 'k.sock');
+    const { client, shim } = await env.launch(['sh', '-c', 'stty size'], { stateDir: deep, socketPath: sock, terminal: true, log: { path: join(env.dir, 'y.log') } });
+    assert.equal(shim.socketPath, sock);
+    await client.resize(7, 9);
+    const out = await client.attach();
+    const got = out.collect();
+    await client.start();
+    assert.equal((await client.wait()).exitStatus, 0);
+    assert.match((await got).stdout.toString(), /7 9/);
+    assert.ok(existsSync(join(deep, 'exit.json')));
+    await client.delete();
+  });
+
   test(`${rt}: a bundle that fails to create: the runtime's message, nothing left`, needsRoot, async (t) => {
     const env = new ShimEnv(t, runtime);
     const bundle = env.bundle(['true'], { edit: (s) => { s.root.path = '/nonexistent-rootfs'; } });
