@@ -130,6 +130,29 @@ test('TLS: refused without the CA, trusted through certs.d/<host:port>/ca.crt', 
   await pull(stores(t), new RegistryClient({ credentials: () => undefined }), `${reg.host}/t/img:1`);
 });
 
+test('mutual TLS: the client certificate comes from certs.d/<host:port>/client.cert and client.key', async (t) => {
+  const pkiDir = mkdtempSync(join(tmp, 'pki-'));
+  const pki = makePki(pkiDir);
+  const reg = await startRegistry({ tls: pki, clientAuth: true });
+  t.after(() => reg.stop());
+  const s = stores(t);
+  await localImage(s, 'docker.io/library/mtls:1');
+  const certsDir = join(pkiDir, 'certs.d');
+  mkdirSync(join(certsDir, reg.host), { recursive: true });
+  copyFileSync(pki.caCert, join(certsDir, reg.host, 'ca.crt'));
+  const caOnly = new RegistryClient({ credentials: () => undefined, certsDir, loopbackInsecure: false, retry: { attempts: 1, backoffMs: 5 } });
+  await assert.rejects(push(s, caOnly, `${reg.host}/m/img:1`, { source: 'mtls:1' }), /certificate|handshake|socket hang up|ECONNRESET|alert/i);
+  copyFileSync(pki.clientCert, join(certsDir, reg.host, 'client.cert'));
+  copyFileSync(pki.clientKey, join(certsDir, reg.host, 'client.key'));
+  const withCert = new RegistryClient({ credentials: () => undefined, certsDir, loopbackInsecure: false });
+  await push(s, withCert, `${reg.host}/m/img:1`, { source: 'mtls:1' });
+  assert.equal((await pull(stores(t), withCert, `${reg.host}/m/img:1`)).layers.length, 2);
+  // A key without its certificate is a configuration error, said clearly.
+  rmSync(join(certsDir, reg.host, 'client.cert'));
+  const broken = new RegistryClient({ credentials: () => undefined, certsDir, loopbackInsecure: false });
+  await assert.rejects(pull(stores(t), broken, `${reg.host}/m/img:1`), /client key client\.key has no matching client\.cert/);
+});
+
 test('bearer tokens: anonymous pull, push with credentials (scope escalation), tokens reused', async (t) => {
   const tdir = mkdtempSync(join(tmp, 'token-'));
   const ts = await startTokenServer(tdir, { bob: 'pw' });

@@ -29,6 +29,8 @@ export interface Pki {
   caCert: string;
   serverCert: string;
   serverKey: string;
+  clientCert: string;
+  clientKey: string;
 }
 
 /** A CA and a server certificate for 127.0.0.1 and localhost, made with openssl. */
@@ -40,7 +42,11 @@ export function makePki(dir: string): Pki {
   o(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
   writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n');
   o(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'ext.cnf']);
-  return { dir, caCert: join(dir, 'ca.crt'), serverCert: join(dir, 'server.crt'), serverKey: join(dir, 'server.key') };
+  // A client certificate from the same CA, for registries that require one (mutual TLS).
+  o(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=dray test client']);
+  writeFileSync(join(dir, 'client-ext.cnf'), 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n');
+  o(['x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'client.cert', '-days', '2', '-extfile', 'client-ext.cnf']);
+  return { dir, caCert: join(dir, 'ca.crt'), serverCert: join(dir, 'server.crt'), serverKey: join(dir, 'server.key'), clientCert: join(dir, 'client.cert'), clientKey: join(dir, 'client.key') };
 }
 
 export interface TokenServer {
@@ -113,6 +119,8 @@ export async function startTokenServer(dir: string, users: Record<string, string
 export interface RegistryOptions {
   htpasswd?: Record<string, string>;
   tls?: Pki;
+  /** With tls: require a client certificate signed by the CA. */
+  clientAuth?: boolean;
   token?: TokenServer;
   /** validation.manifests.urls.allow: foreign-layer URLs the registry accepts in manifests. */
   allowForeignUrls?: string[];
@@ -133,7 +141,7 @@ async function waitReady(url: string, tls: Pki | undefined, child: ChildProcess,
     if (child.exitCode !== null) throw new Error(`docker-registry exited: ${readFileSync(log, 'utf8').slice(-2000)}`);
     const ok = await new Promise<boolean>((resolve) => {
       const mod = tls ? https : http;
-      const req = mod.get(`${url}/v2/`, tls ? { ca: readFileSync(tls.caCert) } : {}, (res) => {
+      const req = mod.get(`${url}/v2/`, tls ? { ca: readFileSync(tls.caCert), cert: readFileSync(tls.clientCert), key: readFileSync(tls.clientKey) } : {}, (res) => {
         res.resume();
         resolve(true);
       });
@@ -167,6 +175,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Registr
     `  secret: ${randomBytes(16).toString('hex')}`,
   ];
   if (opts.tls) lines.push('  tls:', `    certificate: ${opts.tls.serverCert}`, `    key: ${opts.tls.serverKey}`);
+  if (opts.tls && opts.clientAuth) lines.push('    clientcas:', `      - ${opts.tls.caCert}`);
   if (opts.htpasswd) {
     const file = join(dir, 'htpasswd');
     writeFileSync(file, Object.entries(opts.htpasswd).map(([u, p]) => execFileSync('htpasswd', ['-Bbn', u, p], { encoding: 'utf8' }).trim()).join('\n') + '\n');
