@@ -24,13 +24,14 @@
 
 #include "shim.h"
 
-struct config cfg = {.log_max_file = 1};
+struct config cfg = {.log_max_file = 1, .runtime_timeout_s = 120};
 bool shim_exiting;
 
 static const char usage[] =
     "Usage: dray-shim --id ID --bundle DIR --runtime PATH --runtime-root DIR --state-dir DIR\n"
     "                 [--log-path FILE [--log-max-size BYTES] [--log-max-file N]]\n"
     "                 [--terminal] [--stdin] [--start] [--runtime-arg OPT]... [--socket PATH]\n"
+    "                 [--runtime-timeout SECONDS (120)]\n"
     "       dray-shim --version | --help\n\n"
     "Per-container monitor: creates the container with an OCI runtime (runc, crun,\n"
     "dray-runc), stays its parent (child subreaper), holds its stdio, writes its\n"
@@ -88,7 +89,7 @@ static const char *parse_args(int argc, char **argv) {
       {"id", 1, 0, 'i'}, {"bundle", 1, 0, 'b'}, {"runtime", 1, 0, 'r'}, {"runtime-root", 1, 0, 'R'},
       {"state-dir", 1, 0, 's'}, {"log-path", 1, 0, 'l'}, {"log-max-size", 1, 0, 'm'}, {"log-max-file", 1, 0, 'f'},
       {"terminal", 0, 0, 't'}, {"stdin", 0, 0, 'I'}, {"start", 0, 0, 'S'}, {"runtime-arg", 1, 0, 'A'},
-      {"socket", 1, 0, 'k'}, {0, 0, 0, 0}};
+      {"socket", 1, 0, 'k'}, {"runtime-timeout", 1, 0, 'T'}, {0, 0, 0, 0}};
   const char *socket_path = NULL;
   opterr = 0;
   int o;
@@ -113,6 +114,10 @@ static const char *parse_args(int argc, char **argv) {
     case 'I': cfg.stdin_open = true; break;
     case 'S': cfg.start = true; break;
     case 'k': socket_path = optarg; break;
+    case 'T':
+      cfg.runtime_timeout_s = (int)strtol(optarg, &end, 10);
+      if (*end || cfg.runtime_timeout_s < 1 || cfg.runtime_timeout_s > 3600) return "--runtime-timeout: seconds from 1 to 3600";
+      break;
     case 'A':
       if (cfg.n_runtime_args == 8 || optarg[0] != '-') return "--runtime-arg: at most 8, each an option (-...)";
       cfg.runtime_args[cfg.n_runtime_args++] = optarg;

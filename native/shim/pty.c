@@ -40,11 +40,11 @@ static int recv_fd(int conn) {
 }
 
 /* Waits for the runtime to connect and send the master, or to exit first
- * (then *reaped is set and *status holds its wait status). Bounded: a runtime silent for two
- * minutes is killed. */
+ * (then *reaped is set and *status holds its wait status). Bounded: a runtime silent for
+ * --runtime-timeout is killed. */
 int console_recv_master(int lfd, pid_t rt, int *status, bool *reaped) {
   *reaped = false;
-  for (int tick = 0; tick < 1200; tick++) {
+  for (int tick = 0; tick < cfg.runtime_timeout_s * 10; tick++) {
     struct pollfd pfd = {.fd = lfd, .events = POLLIN};
     int r = poll(&pfd, 1, 100);
     if (r > 0) {

@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -133,12 +135,38 @@ int runtime_run(const char *const *args, int in, int out, int err, char **errmsg
   int status = 0;
   bool reaped = false;
   if (console_fd >= 0 && master) *master = console_recv_master(console_fd, pid, &status, &reaped);
+  bool timed_out = false;
   if (!reaped) {
+    /* bounded: a runtime that hangs must not freeze the shim for good */
+    int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pfd >= 0) {
+      struct pollfd w = {.fd = pfd, .events = POLLIN};
+      int r;
+      do r = poll(&w, 1, cfg.runtime_timeout_s * 1000);
+      while (r < 0 && errno == EINTR);
+      close(pfd);
+      if (r == 0) {
+        kill(pid, SIGKILL);
+        timed_out = true;
+      }
+    }
     while (waitpid(pid, &status, 0) < 0) {
       if (errno != EINTR) return -1;
     }
   }
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (timed_out) {
+    slog("the runtime's %s ran past %d s: killed", args[0], cfg.runtime_timeout_s);
+    if (errmsg) {
+      struct buf b = {0};
+      buf_puts(&b, "the runtime's ");
+      buf_puts(&b, args[0]);
+      buf_puts(&b, " did not finish in time and was killed");
+      buf_putc(&b, 0);
+      *errmsg = b.p;
+    }
+    return code ? code : 1;
+  }
   if (code == 0 && console_fd >= 0 && master && *master < 0) code = 1; /* never sent the pty */
   if (code != 0 && errmsg) {
     *errmsg = runtime_error(log_from);

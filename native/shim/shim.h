@@ -63,6 +63,7 @@ struct config {
   bool terminal, stdin_open, start;
   const char *runtime_args[8]; /* extra global runtime options, e.g. --systemd-cgroup */
   int n_runtime_args;
+  int runtime_timeout_s; /* a runtime call running longer is killed */
   char sock_path[108], console_path[108];
   char runtime_log[4096], pid_file[4096], exit_file[4096];
 };

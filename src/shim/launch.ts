@@ -40,6 +40,8 @@ export interface ShimLaunchOptions {
   /** the shim's socket, when <stateDir>/shim.sock would be too long for a unix
    * socket (108 bytes); the console socket goes next to it (<socket>.console) */
   socketPath?: string;
+  /** a runtime call running longer is killed and fails (seconds, default 120) */
+  runtimeTimeoutSeconds?: number;
   /** extra global runtime options, e.g. ['--systemd-cgroup'] (at most 8) */
   runtimeArgs?: string[];
   /** another shim binary */
@@ -98,6 +100,7 @@ export function shimArgs(o: ShimLaunchOptions): string[] {
   if (o.stdin) args.push('--stdin');
   if (o.start) args.push('--start');
   if (o.socketPath) args.push('--socket', o.socketPath);
+  if (o.runtimeTimeoutSeconds) args.push('--runtime-timeout', String(o.runtimeTimeoutSeconds));
   for (const a of o.runtimeArgs ?? []) args.push(`--runtime-arg=${a}`);
   return args;
 }

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { needsRoot } from '../support/root.ts';
@@ -310,4 +310,15 @@ test('hostile frames: errors or a dropped connection, never a crash or a memory 
   const report = await valgrindReport(vg, shim.shimPid);
   assert.match(report, /ERROR SUMMARY: 0 errors/);
   assert.doesNotMatch(report, /(definitely|indirectly|possibly) lost: [1-9]/);
+});
+
+test('a runtime call that hangs is killed after --runtime-timeout; the shim goes on serving', needsRoot, async (t) => {
+  const env = new ShimEnv(t, 'runc');
+  // runc, except that `start` hangs (fault injection around the real runtime)
+  const hang = join(env.dir, 'runc-hangs-on-start');
+  writeFileSync(hang, '#!/bin/sh\nfor a; do [ "$a" = start ] && exec sleep 1000; done\nexec runc "$@"\n', { mode: 0o755 });
+  const { client } = await env.launch(['true'], { runtime: hang, runtimeTimeoutSeconds: 1 });
+  await assert.rejects(client.start(), /did not finish in time/);
+  assert.equal((await client.state()).status, 'created');
+  await client.shutdown();
 });
