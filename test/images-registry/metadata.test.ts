@@ -136,3 +136,24 @@ test('in a database shared with dray-containerd, its leases protect content from
   assert.deepEqual(res.removed.sort(), [expired.desc.digest, loose.desc.digest].sort());
   assert.equal(await s.content.exists(held.desc.digest), true);
 });
+
+test('gc spares what writers commit or lease while it runs', async (t) => {
+  const s = openImageStores(tempDir(t));
+  t.after(() => s.close());
+  const old = await randomLayer(100);
+  const leasedLate = await randomLayer(100);
+  const committedLate = await randomLayer(100);
+  await storeBlobs(s.content, new Map([[old.desc.digest, old.blob], [leasedLate.desc.digest, leasedLate.blob]]));
+  await new Promise((r) => setTimeout(r, 20));
+  const res = await collectGarbage(s.db, s.content, {
+    onMarked: async () => {
+      // Between mark and sweep: a pull leases one blob and commits another.
+      const lease = s.leases.create();
+      s.leases.addResource(lease.id, { type: 'content', id: leasedLate.desc.digest });
+      await storeBlobs(s.content, new Map([[committedLate.desc.digest, committedLate.blob]]));
+    },
+  });
+  assert.deepEqual(res.removed, [old.desc.digest]);
+  assert.equal(await s.content.exists(leasedLate.desc.digest), true);
+  assert.equal(await s.content.exists(committedLate.desc.digest), true);
+});

@@ -24,6 +24,8 @@ export interface GcOptions {
   dryRun?: boolean;
   /** Ingests untouched this long and not leased are removed (default one day). */
   ingestMaxAgeMs?: number;
+  /** Called between mark and sweep (observability; tests race writers here). */
+  onMarked?: () => void | Promise<void>;
 }
 
 export interface GcResult {
@@ -35,6 +37,7 @@ export interface GcResult {
 
 /** Runs one collection. Callers serialize collections (one per store). */
 export async function collectGarbage(db: DatabaseSync, store: LocalStore, opts: GcOptions = {}): Promise<GcResult> {
+  const started = Date.now();
   const namespaces = (db.prepare('SELECT DISTINCT namespace FROM leases').all() as unknown as { namespace: string }[]).map((r) => r.namespace);
   let expiredLeases = 0;
   for (const ns of namespaces) expiredLeases += new LeaseManager(db, ns).expire();
@@ -75,12 +78,22 @@ export async function collectGarbage(db: DatabaseSync, store: LocalStore, opts: 
     }
   }
 
+  await opts.onMarked?.();
   const removed: string[] = [];
   const doomed: string[] = [];
+  // Writers run while we collect: a blob committed since the mark began is
+  // spared (its ctime is the commit's link()), and so is anything a lease or
+  // an image took meanwhile (a pull adds each blob to its lease before fetching).
   await store.walk((info) => {
-    if (!marked.has(info.digest)) doomed.push(info.digest);
+    if (!marked.has(info.digest) && info.createdAt.getTime() < started) doomed.push(info.digest);
   });
+  const late = new Set<string>([
+    ...new LeaseManager(db).allLiveResources().filter((r) => r.type === 'content').map((r) => r.id),
+    ...supervisorLeaseResources(db).filter((r) => r.type === 'content').map((r) => r.id),
+    ...(db.prepare('SELECT target_digest FROM images').all() as unknown as { target_digest: string }[]).map((r) => r.target_digest),
+  ]);
   for (const d of doomed) {
+    if (late.has(d)) continue;
     if (opts.dryRun) {
       removed.push(d);
       continue;
