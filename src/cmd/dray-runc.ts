@@ -1,21 +1,143 @@
-// dray-runc: the OCI runtime (runc's role). Thin main over src/runtime.
-import { runMain } from '../common/run-main.ts';
+// dray-runc: the OCI runtime (runc's role). Thin main over src/runtime:
+// runc's global flags and verbs, each verb's module loaded only when used.
+import { writeSync } from 'node:fs';
+import { UsageError } from '../common/command-line.ts';
 import { DRAY_VERSION, OCI_SPEC_VERSION } from '../common/version.ts';
+import { parseGoFlags, type GoFlag, type GoValues } from '../runtime/cli/go-flags.ts';
+import { DEFAULT_ROOT, runtimeContext, type RuntimeContext } from '../runtime/context.ts';
+import { RuntimeLog } from '../runtime/log.ts';
+
+const GLOBAL: GoFlag[] = [
+  { name: 'root', kind: 'string' }, { name: 'log', kind: 'string' }, { name: 'log-format', kind: 'string' },
+  { name: 'debug', kind: 'bool' }, { name: 'systemd-cgroup', kind: 'bool' }, { name: 'criu', kind: 'string' },
+  { name: 'rootless', kind: 'string' }, { name: 'help', short: 'h', kind: 'bool' }, { name: 'version', short: 'v', kind: 'bool' },
+];
+
+interface Verb {
+  usage: string;
+  flags: GoFlag[];
+  run(ctx: RuntimeContext, v: GoValues, args: string[], log: RuntimeLog): Promise<number>;
+}
+
+const out = (s: string): void => { writeSync(1, s); };
+const need = (args: string[], n: number, usage: string): void => {
+  if (args.length < n) throw new UsageError(`"${usage.split(' ')[0]}" requires ${n === 1 ? 'exactly 1 argument' : `at least ${n} arguments`}`);
+};
+const str = (v: GoValues, k: string): string | undefined => v[k] as string | undefined;
+const int = (v: GoValues, k: string): number | undefined => {
+  const s = str(v, k);
+  if (s === undefined) return undefined;
+  if (!/^[0-9]+$/.test(s)) throw new UsageError(`invalid value ${JSON.stringify(s)} for --${k}`);
+  return Number(s);
+};
+const createFlags: GoFlag[] = [
+  { name: 'bundle', short: 'b', kind: 'string' }, { name: 'console-socket', kind: 'string' }, { name: 'pid-file', kind: 'string' },
+  { name: 'no-pivot', kind: 'bool' }, { name: 'no-new-keyring', kind: 'bool' }, { name: 'preserve-fds', kind: 'string' },
+  { name: 'pidfd-socket', kind: 'string' },
+];
+const createOpts = (v: GoValues, id: string) => ({
+  id, bundle: str(v, 'bundle') ?? '.', pidFile: str(v, 'pid-file'), consoleSocket: str(v, 'console-socket'),
+  noPivot: v['no-pivot'] === true, noNewKeyring: v['no-new-keyring'] === true, preserveFds: int(v, 'preserve-fds') ?? 0,
+});
+
+const VERBS: Record<string, Verb> = {
+  create: {
+    usage: 'create [command options] <container-id>', flags: createFlags,
+    async run(ctx, v, a) { need(a, 1, this.usage); await (await import('../runtime/verbs/create.ts')).create(ctx, createOpts(v, a[0]!)); return 0; },
+  },
+  run: {
+    usage: 'run [command options] <container-id>', flags: [...createFlags, { name: 'detach', short: 'd', kind: 'bool' }, { name: 'keep', kind: 'bool' }],
+    async run(ctx, v, a) { need(a, 1, this.usage); return (await import('../runtime/verbs/run.ts')).run(ctx, { ...createOpts(v, a[0]!), detach: v['detach'] === true }); },
+  },
+  start: {
+    usage: 'start <container-id>', flags: [],
+    async run(ctx, _v, a) { need(a, 1, this.usage); await (await import('../runtime/verbs/start.ts')).start(ctx, a[0]!); return 0; },
+  },
+  state: {
+    usage: 'state <container-id>', flags: [],
+    async run(ctx, _v, a) { need(a, 1, this.usage); out(JSON.stringify(await (await import('../runtime/verbs/state.ts')).state(ctx, a[0]!), null, '  ') + '\n'); return 0; },
+  },
+  kill: {
+    usage: 'kill [command options] <container-id> [signal]', flags: [{ name: 'all', short: 'a', kind: 'bool' }],
+    async run(ctx, v, a) {
+      need(a, 1, this.usage);
+      const sig = (await import('../runtime/signals.ts')).parseSignal(a[1] ?? 'SIGTERM');
+      await (await import('../runtime/verbs/kill.ts')).kill(ctx, a[0]!, sig, v['all'] === true);
+      return 0;
+    },
+  },
+  delete: {
+    usage: 'delete [command options] <container-id>', flags: [{ name: 'force', short: 'f', kind: 'bool' }],
+    async run(ctx, v, a) { need(a, 1, this.usage); await (await import('../runtime/verbs/delete.ts')).del(ctx, a[0]!, v['force'] === true); return 0; },
+  },
+  list: {
+    usage: 'list [command options]', flags: [{ name: 'format', short: 'f', kind: 'string' }, { name: 'quiet', short: 'q', kind: 'bool' }],
+    async run(ctx, v) {
+      const m = await import('../runtime/verbs/list.ts');
+      const all = await m.list(ctx);
+      const format = str(v, 'format') ?? 'table';
+      if (v['quiet']) { for (const s of all) out(`${s['id']}\n`); return 0; }
+      if (format === 'json') { out(all.length ? JSON.stringify(all) + '\n' : 'null\n'); return 0; }
+      if (format !== 'table') throw new UsageError(`invalid format option ${JSON.stringify(format)}`);
+      out(m.formatTable([['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'],
+        ...all.map((s) => [String(s['id']), String(s['pid']), String(s['status']), String(s['bundle']), String(s['created']), String(s['owner'])])]));
+      return 0;
+    },
+  },
+  spec: {
+    usage: 'spec [command options]', flags: [{ name: 'bundle', short: 'b', kind: 'string' }, { name: 'rootless', kind: 'bool' }],
+    async run(_ctx, v) { (await import('../runtime/verbs/spec.ts')).spec({ bundle: str(v, 'bundle'), rootless: v['rootless'] === true }); return 0; },
+  },
+};
 
 const HELP = `NAME:
    dray-runc - Open Container Initiative runtime
 
 USAGE:
    dray-runc [global options] command [command options] [arguments...]
+
+COMMANDS:
+${Object.values(VERBS).map((v) => `   ${v.usage}`).join('\n')}
+
+GLOBAL OPTIONS:
+   --root value        root directory for storage of container state (default: "${DEFAULT_ROOT}")
+   --log value         log file (default: stderr)
+   --log-format value  text or json (default: "text")
+   --debug             enable debug logging
+   --systemd-cgroup    not supported: cgroups are managed through cgroupfs
+   --version, -v       print the version
 `;
 
-runMain('dray-runc', (argv) => {
-  const first = argv[0];
-  if (first === undefined || first === '--help' || first === '-h' || first === 'help') { process.stdout.write(HELP); return 0; }
-  if (first === '--version' || first === '-v' || first === 'version') {
-    process.stdout.write(`dray-runc version ${DRAY_VERSION}\nspec: ${OCI_SPEC_VERSION}\n`);
-    return 0;
+async function main(argv: string[]): Promise<number> {
+  const { values: g, rest } = parseGoFlags(argv, GLOBAL);
+  const log = new RuntimeLog({ file: str(g, 'log'), format: str(g, 'log-format'), debug: g['debug'] === true });
+  try {
+    const first = rest[0];
+    if (g['version'] || first === 'version' || first === '--version') {
+      out(`dray-runc version ${DRAY_VERSION}\nspec: ${OCI_SPEC_VERSION}\n`);
+      return 0;
+    }
+    if (g['help'] || first === undefined || first === 'help') { out(HELP); return 0; }
+    const fmt = str(g, 'log-format');
+    if (fmt !== undefined && fmt !== 'text' && fmt !== 'json') throw new UsageError(`invalid log-format: ${fmt}`);
+    if (g['systemd-cgroup']) throw new UsageError('--systemd-cgroup is not supported: dray-runc manages cgroups through cgroupfs');
+    if (g['criu'] !== undefined) log.warn('--criu is ignored: checkpoint/restore is not supported');
+    const verb = VERBS[first];
+    if (!verb) throw new UsageError(`unknown command ${JSON.stringify(first)}`);
+    const { values, rest: args } = parseGoFlags(rest.slice(1), [...verb.flags, { name: 'help', short: 'h', kind: 'bool' }]);
+    if (values['help']) { out(`USAGE:\n   dray-runc ${verb.usage}\n`); return 0; }
+    const ctx = runtimeContext({ root: str(g, 'root'), warn: (m) => log.warn(m), debug: (m) => log.debug(m) });
+    return await verb.run(ctx, values, args, log);
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    log.error(msg);
+    writeSync(2, `dray-runc: ${msg}\n`);
+    if (process.env['DRAY_DEBUG'] && err instanceof Error && err.stack) writeSync(2, err.stack + '\n');
+    return err instanceof UsageError ? 1 : 1;
   }
-  process.stderr.write(`dray-runc: unknown command ${JSON.stringify(first)}\n`);
-  return 1;
+}
+
+main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err: unknown) => {
+  writeSync(2, `dray-runc: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
 });

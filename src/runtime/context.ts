@@ -1,0 +1,18 @@
+// What every verb gets: where state lives and where messages go.
+import { StateStore } from './state/store.ts';
+
+export interface RuntimeContext {
+  store: StateStore;
+  warn(msg: string): void;
+  debug(msg: string): void;
+}
+
+export const DEFAULT_ROOT = '/run/dray-runc';
+
+export function runtimeContext(o: { root?: string; warn?: (m: string) => void; debug?: (m: string) => void } = {}): RuntimeContext {
+  return {
+    store: new StateStore(o.root ?? DEFAULT_ROOT),
+    warn: o.warn ?? (() => {}),
+    debug: o.debug ?? (() => {}),
+  };
+}

@@ -1,0 +1,109 @@
+// create: sets up the container and leaves its process waiting on the exec
+// fifo. Validates first; on any failure removes everything it made (process,
+// cgroup, state directory) before rethrowing.
+import { chmodSync, renameSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { native } from '../../common/native.ts';
+import { defaultCgroupsPath, openCgroup, type ContainerCgroup } from '../cgroup.ts';
+import type { RuntimeContext } from '../context.ts';
+import { RuntimeError } from '../errors.ts';
+import { runHooks } from '../hooks.ts';
+import { buildCreatePlan } from '../plan/build.ts';
+import { launchExecutor, type Launched } from '../process/launch.ts';
+import { procInfo } from '../state/proc.ts';
+import { hookState } from '../state/status.ts';
+import { validateId, type ContainerRecord } from '../state/store.ts';
+import { loadBundle } from './load-bundle.ts';
+
+export interface CreateOptions {
+  id: string;
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  noPivot?: boolean;
+  noNewKeyring?: boolean;
+  preserveFds?: number;
+  /** Internal (run in the foreground): the executor stays and exits with the container's status. */
+  monitor?: boolean;
+  stdio?: [number | 'inherit' | 'ignore', number | 'inherit' | 'ignore', number | 'inherit' | 'ignore'];
+}
+
+export interface Created {
+  record: ContainerRecord;
+  launched: Launched;
+}
+
+export function writePidFile(path: string, pid: number): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, String(pid));
+  renameSync(tmp, path);
+}
+
+const S_IFIFO = 0o010000;
+
+export async function create(ctx: RuntimeContext, o: CreateOptions): Promise<Created> {
+  const id = validateId(o.id);
+  const b = loadBundle(o.bundle);
+  const proc = b.spec.process!;
+  if (proc.terminal && !o.consoleSocket && !o.monitor) throw new RuntimeError('cannot allocate tty if runc will detach without setting console socket');
+  if (proc.terminal && !o.consoleSocket) throw new RuntimeError('a terminal without --console-socket is not supported yet (run -d with --console-socket)');
+  if (!proc.terminal && o.consoleSocket) throw new RuntimeError('cannot use console socket if runc will not detach or allocate tty');
+  const preserveFds = o.preserveFds ?? 0;
+  if (!Number.isInteger(preserveFds) || preserveFds < 0 || preserveFds > 1000) throw new RuntimeError(`invalid --preserve-fds ${preserveFds}`);
+  if (b.spec.linux?.seccomp) throw new RuntimeError('seccomp is not supported yet');
+  const { store } = ctx;
+  store.claim(id);
+  const unlock = store.lock(id);
+  let cg: ContainerCgroup | null = null;
+  let pid = 0;
+  try {
+    const fifo = store.fifo(id);
+    native().mknod(fifo, S_IFIFO | 0o622, 0, 0);
+    chmodSync(fifo, 0o622); // mknod's mode went through the umask
+    const cgroupsPath = defaultCgroupsPath(b.spec.linux?.cgroupsPath, id);
+    cg = await openCgroup(cgroupsPath, id);
+    if (cg) {
+      cg.create();
+      for (const w of cg.set(b.spec.linux?.resources ?? {}).warnings) ctx.warn(w);
+    }
+    const record: ContainerRecord = {
+      ociVersion: b.spec.ociVersion, id, pid: 0, bundle: b.dir, rootfs: b.rootfs, created: new Date().toISOString(),
+      owner: safeUser(), annotations: b.spec.annotations ?? {}, initStartTime: '', config: b.spec, cgroupsPath,
+    };
+    const plan = buildCreatePlan({
+      spec: b.spec, bundle: b.dir, rootfs: b.rootfs, execFifo: fifo, consoleSocket: o.consoleSocket,
+      noPivot: o.noPivot, preserveFds, monitor: o.monitor,
+    });
+    const launched = await launchExecutor({
+      plan, preserveFds, stdio: o.stdio, until: 'ready',
+      onPid: (p) => {
+        pid = p;
+        record.pid = p;
+        cg?.apply(p);
+        return hookState(record, 'creating');
+      },
+      onHooks: async () => {
+        const state = hookState(record, 'creating');
+        await runHooks('prestart', b.spec.hooks?.prestart, state);
+        await runHooks('createRuntime', b.spec.hooks?.createRuntime, state);
+      },
+    });
+    const info = procInfo(pid);
+    if (!info) throw new RuntimeError('container init exited during create');
+    record.initStartTime = info.startTime;
+    store.write(record);
+    if (o.pidFile) writePidFile(o.pidFile, pid);
+    return { record, launched };
+  } catch (err) {
+    if (pid) try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+    if (cg) await cg.destroy().catch((e: Error) => ctx.warn(`remove cgroup: ${e.message}`));
+    store.remove(id);
+    throw err;
+  } finally {
+    unlock();
+  }
+}
+
+function safeUser(): string {
+  try { return userInfo().username; } catch { return String(process.getuid?.() ?? ''); }
+}

@@ -1,0 +1,32 @@
+// run: create + start. In the foreground the executor stays as a monitor,
+// signals sent to us are forwarded to the container, and the container's
+// exit status is returned once it is gone (and deleted).
+import type { RuntimeContext } from '../context.ts';
+import { create, type CreateOptions } from './create.ts';
+import { del } from './delete.ts';
+import { start } from './start.ts';
+
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+
+export async function run(ctx: RuntimeContext, o: CreateOptions & { detach?: boolean }): Promise<number> {
+  const { record, launched } = await create(ctx, { ...o, monitor: !o.detach });
+  if (o.detach) {
+    await start(ctx, o.id);
+    return 0;
+  }
+  const forward = (sig: NodeJS.Signals): void => { try { process.kill(record.pid, sig); } catch { /* gone */ } };
+  for (const s of FORWARDED) process.on(s, forward);
+  try {
+    try {
+      await start(ctx, o.id);
+    } catch (err) {
+      await del(ctx, o.id, true);
+      throw err;
+    }
+    const code = await launched.exited;
+    await del(ctx, o.id, true);
+    return code;
+  } finally {
+    for (const s of FORWARDED) process.off(s, forward);
+  }
+}
