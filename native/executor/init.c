@@ -207,7 +207,9 @@ static void load_seccomp(void) {
   if (!s) return;
 #ifdef DRAY_SECCOMP_LOADER
   unsigned flags = s->n > 2 ? (unsigned)parse_u64(s->f[2]) : 0;
-  if (dray_seccomp_load(s->f[1], s->len[1], flags) < 0) die_errno("load seccomp filter");
+  int listener = -1;
+  if (dray_seccomp_load(s->f[1], s->len[1], flags, &listener) < 0) die_errno("load seccomp filter");
+  if (listener >= 0) close(listener); /* a NOTIFY listener: handing it to listenerPath is not supported yet */
 #else
   die("seccomp is not supported by this executor build");
 #endif
