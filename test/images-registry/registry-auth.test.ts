@@ -13,7 +13,8 @@ import { RegistryClient } from '../../src/images/registry/client.ts';
 import { closeIdleConnections } from '../../src/images/registry/transport.ts';
 import { dockerConfigCredentials, credentialsFor } from '../../src/images/registry/credentials.ts';
 import { parseWwwAuthenticate, TokenCache } from '../../src/images/registry/auth.ts';
-import { endpointsFor, isInsecure } from '../../src/images/registry/hosts.ts';
+import { endpointsFor, isInsecure, tlsMaterialFor } from '../../src/images/registry/hosts.ts';
+import { rootCertificates } from 'node:tls';
 import { pull } from '../../src/images/pull.ts';
 import { push } from '../../src/images/push.ts';
 
@@ -77,6 +78,19 @@ test('plain http only for loopback and registries marked insecure; mirrors only 
   assert.deepEqual(hub.map((e) => [e.host, e.mirror, e.schemes.join()]), [['mirror.example', true, 'https'], ['127.0.0.1:5001', true, 'http'], ['registry-1.docker.io', false, 'https']]);
   assert.deepEqual(endpointsFor('docker.io', { mirrors: ['https://mirror.example'] }, 'push').map((e) => e.host), ['registry-1.docker.io']);
   assert.throws(() => endpointsFor('docker.io', { mirrors: ['http://mirror.example'] }, 'pull'), /plain http is only allowed for insecure registries/);
+});
+
+test('TLS trust: the system store and bundled roots, plus certs.d/<host:port>/*.crt', (t) => {
+  const dir = mkdtempSync(join(tmp, 'certsd-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const base = tlsMaterialFor('reg.example:5000', dir);
+  assert.ok(base.ca.length >= rootCertificates.length);
+  assert.equal(base.cert, undefined);
+  mkdirSync(join(dir, 'reg.example:5000'));
+  writeFileSync(join(dir, 'reg.example:5000', 'ca.crt'), '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+  const more = tlsMaterialFor('reg.example:5000', dir);
+  assert.equal(more.ca.length, base.ca.length + 1);
+  assert.equal(tlsMaterialFor('other.example', dir).ca.length, base.ca.length);
 });
 
 test('tokens are cached until they expire', async () => {

@@ -5,7 +5,7 @@
 import { isIP } from 'node:net';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { rootCertificates } from 'node:tls';
+import { getCACertificates, rootCertificates } from 'node:tls';
 import { BlockList } from 'node:net';
 
 export const DOCKER_HUB_API_HOST = 'registry-1.docker.io';
@@ -104,9 +104,25 @@ export interface TlsMaterial {
   key?: string;
 }
 
+let systemCas: string[] | undefined;
+
+/** The machine's CA store (/etc/ssl/certs, as Docker's system pool) plus Node's bundled roots. */
+function systemCertificates(): string[] {
+  if (!systemCas) {
+    let sys: string[] = [];
+    try {
+      sys = getCACertificates('system');
+    } catch {
+      /* no system store readable: the bundled roots still apply */
+    }
+    systemCas = [...new Set([...sys, ...rootCertificates])];
+  }
+  return systemCas;
+}
+
 /** System CAs plus certs.d/<host>/*.crt; a client pair from *.cert and *.key (as Docker reads them). */
 export function tlsMaterialFor(host: string, certsDir = DEFAULT_CERTS_DIR): TlsMaterial {
-  const out: TlsMaterial = { ca: [...rootCertificates] };
+  const out: TlsMaterial = { ca: [...systemCertificates()] };
   const dir = join(certsDir, host); // Docker names the folder host[:port]
   let names: string[];
   try {
