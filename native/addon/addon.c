@@ -14,6 +14,8 @@ static const char *errno_code(int err) {
   case EBADF: return "EBADF"; case EAGAIN: return "EAGAIN"; case ENOMEM: return "ENOMEM";
   case ELOOP: return "ELOOP"; case ENAMETOOLONG: return "ENAMETOOLONG"; case EROFS: return "EROFS";
   case ENODEV: return "ENODEV"; case EXDEV: return "EXDEV"; case ESRCH: return "ESRCH";
+  case ETIMEDOUT: return "ETIMEDOUT"; case ENETUNREACH: return "ENETUNREACH"; case EADDRINUSE: return "EADDRINUSE";
+  case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
   default: return "EUNKNOWN";
   }
 }
@@ -93,6 +95,7 @@ static napi_value init(napi_env env, napi_value exports) {
   dray_register_mount(env, exports);
   dray_register_fdpass(env, exports);
   dray_register_bpf(env, exports);
+  dray_register_netlink(env, exports);
   return exports;
 }
 

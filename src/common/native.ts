@@ -11,6 +11,11 @@ export interface NativeAddon {
   umount2(target: string, flags: number): void;
   sendFds(socketFd: number, fds: number[], data: Buffer): void;
   recvFds(socketFd: number, maxData: number): { data: Buffer; fds: number[] };
+  /** A socket created inside the network namespace at nsPath (null: this one), bound to bindAddr:port when given. */
+  netnsSocket(nsPath: string | null, family: number, type: number, protocol: number, bindAddr: string | null, port: number): number;
+  netlinkSend(fd: number, message: Buffer): void;
+  /** The next datagram; throws ETIMEDOUT after timeoutMs. */
+  netlinkRecv(fd: number, timeoutMs: number): Buffer;
 }
 
 let addon: NativeAddon | undefined;
