@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRegistry, skopeo, type Registry } from './support/registry.ts';
-import { makeImage, randomLayer, storeBlobs } from './support/synth.ts';
+import { makeImage, randomLayer, storeBlobs, sha256, tarOf } from './support/synth.ts';
+import { zstdCompressSync } from 'node:zlib';
 import { testImage } from '../images/index.ts';
 import { openImageStores, type ImageStores } from '../../src/images/metadata/open.ts';
 import { RegistryClient } from '../../src/images/registry/client.ts';
@@ -149,4 +150,24 @@ test('an unpack that fails fails the pull: no image recorded, no lease left', as
   }), /layer refused by the unpacker/);
   assert.equal(s.images.list().length, 0);
   assert.equal(s.leases.list().length, 0);
+});
+
+test('layers of every kind travel: zstd, uncompressed and gzip', async (t) => {
+  const zt = await tarOf([{ name: 'z.txt', content: 'zstd layer\n' }]);
+  const z = zstdCompressSync(zt);
+  const pt = await tarOf([{ name: 'p.txt', content: 'plain layer\n' }]);
+  const layers = [
+    { tar: zt, blob: z, diffId: sha256(zt), desc: { mediaType: MEDIA_TYPE.ociLayerZstd, digest: sha256(z), size: z.length } },
+    { tar: pt, blob: pt, diffId: sha256(pt), desc: { mediaType: MEDIA_TYPE.ociLayer, digest: sha256(pt), size: pt.length } },
+    await randomLayer(1000),
+  ];
+  const img = makeImage(layers);
+  const seed = stores(t);
+  await storeBlobs(seed.content, img.blobs);
+  seed.images.put('docker.io/library/kinds:1', img.manifestDesc);
+  await push(seed, client(), `${reg.host}/kinds/img:1`, { source: 'kinds:1' });
+  const s = stores(t);
+  const res = await pull(s, client(), `${reg.host}/kinds/img:1`);
+  assert.deepEqual(res.layers.map((l) => l.descriptor.mediaType), [MEDIA_TYPE.ociLayerZstd, MEDIA_TYPE.ociLayer, MEDIA_TYPE.ociLayerGzip]);
+  for (const [d, b] of img.blobs) assert.deepEqual(await s.content.readBlob({ digest: d }), b);
 });
