@@ -7,8 +7,9 @@ import { mkdtempSync, rmSync, mkdirSync, copyFileSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makePki, startRegistry, startTokenServer, writeDockerConfig, freePort } from './support/registry.ts';
+import { testStores } from './support/stores.ts';
+import type { ImageStores } from '../../src/images/metadata/open.ts';
 import { makeImage, randomLayer, storeBlobs } from './support/synth.ts';
-import { openImageStores, type ImageStores } from '../../src/images/metadata/open.ts';
 import { RegistryClient } from '../../src/images/registry/client.ts';
 import { closeIdleConnections } from '../../src/images/registry/transport.ts';
 import { dockerConfigCredentials, credentialsFor } from '../../src/images/registry/credentials.ts';
@@ -24,11 +25,6 @@ after(() => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-function stores(t: { after(fn: () => void): void }): ImageStores {
-  const s = openImageStores(mkdtempSync(join(tmp, 'store-')));
-  t.after(() => s.close());
-  return s;
-}
 
 async function localImage(s: ImageStores, name: string): Promise<ReturnType<typeof makeImage>> {
   const img = makeImage([await randomLayer(20_000), await randomLayer(5_000)]);
@@ -109,7 +105,7 @@ test('tokens are cached until they expire', async () => {
 test('htpasswd basic auth: refused without credentials, works with config.json credentials', async (t) => {
   const reg = await startRegistry({ htpasswd: { alice: 's3cret' } });
   t.after(() => reg.stop());
-  const s = stores(t);
+  const s = testStores(tmp, t);
   await localImage(s, 'docker.io/library/basic:1');
   const anon = new RegistryClient({ credentials: () => undefined });
   await assert.rejects(push(s, anon, `${reg.host}/b/img:1`, { source: 'basic:1' }), /unauthorized: authentication required \(no credentials for 127\.0\.0\.1:\d+ in config\.json\)/);
@@ -117,7 +113,7 @@ test('htpasswd basic auth: refused without credentials, works with config.json c
   await assert.rejects(push(s, wrong, `${reg.host}/b/img:1`, { source: 'basic:1' }), /unauthorized/);
   const ok = new RegistryClient({ dockerConfigPath: writeDockerConfig(mkdtempSync(join(tmp, 'c-')), reg.host, 'alice', 's3cret', 'fields') });
   await push(s, ok, `${reg.host}/b/img:1`, { source: 'basic:1' });
-  const s2 = stores(t);
+  const s2 = testStores(tmp, t);
   await assert.rejects(pull(s2, anon, `${reg.host}/b/img:1`), /unauthorized/);
   const res = await pull(s2, ok, `${reg.host}/b/img:1`);
   assert.equal(res.layers.length, 2);
@@ -128,7 +124,7 @@ test('TLS: refused without the CA, trusted through certs.d/<host:port>/ca.crt', 
   const pki = makePki(pkiDir);
   const reg = await startRegistry({ tls: pki });
   t.after(() => reg.stop());
-  const s = stores(t);
+  const s = testStores(tmp, t);
   await localImage(s, 'docker.io/library/tls:1');
   const certsDir = join(pkiDir, 'certs.d');
   // loopbackInsecure: false makes 127.0.0.1 a normal (verified) registry.
@@ -138,10 +134,10 @@ test('TLS: refused without the CA, trusted through certs.d/<host:port>/ca.crt', 
   copyFileSync(pki.caCert, join(certsDir, reg.host, 'ca.crt'));
   const withCa = new RegistryClient({ credentials: () => undefined, certsDir, loopbackInsecure: false });
   await push(s, withCa, `${reg.host}/t/img:1`, { source: 'tls:1' });
-  const res = await pull(stores(t), withCa, `${reg.host}/t/img:1`);
+  const res = await pull(testStores(tmp, t), withCa, `${reg.host}/t/img:1`);
   assert.equal(res.layers.length, 2);
   // Loopback is insecure by default, as in Docker: TLS without verification works too.
-  await pull(stores(t), new RegistryClient({ credentials: () => undefined }), `${reg.host}/t/img:1`);
+  await pull(testStores(tmp, t), new RegistryClient({ credentials: () => undefined }), `${reg.host}/t/img:1`);
 });
 
 test('mutual TLS: the client certificate comes from certs.d/<host:port>/client.cert and client.key', async (t) => {
@@ -149,7 +145,7 @@ test('mutual TLS: the client certificate comes from certs.d/<host:port>/client.c
   const pki = makePki(pkiDir);
   const reg = await startRegistry({ tls: pki, clientAuth: true });
   t.after(() => reg.stop());
-  const s = stores(t);
+  const s = testStores(tmp, t);
   await localImage(s, 'docker.io/library/mtls:1');
   const certsDir = join(pkiDir, 'certs.d');
   mkdirSync(join(certsDir, reg.host), { recursive: true });
@@ -160,11 +156,11 @@ test('mutual TLS: the client certificate comes from certs.d/<host:port>/client.c
   copyFileSync(pki.clientKey, join(certsDir, reg.host, 'client.key'));
   const withCert = new RegistryClient({ credentials: () => undefined, certsDir, loopbackInsecure: false });
   await push(s, withCert, `${reg.host}/m/img:1`, { source: 'mtls:1' });
-  assert.equal((await pull(stores(t), withCert, `${reg.host}/m/img:1`)).layers.length, 2);
+  assert.equal((await pull(testStores(tmp, t), withCert, `${reg.host}/m/img:1`)).layers.length, 2);
   // A key without its certificate is a configuration error, said clearly.
   rmSync(join(certsDir, reg.host, 'client.cert'));
   const broken = new RegistryClient({ credentials: () => undefined, certsDir, loopbackInsecure: false });
-  await assert.rejects(pull(stores(t), broken, `${reg.host}/m/img:1`), /client key client\.key has no matching client\.cert/);
+  await assert.rejects(pull(testStores(tmp, t), broken, `${reg.host}/m/img:1`), /client key client\.key has no matching client\.cert/);
 });
 
 test('bearer tokens: anonymous pull, push with credentials (scope escalation), tokens reused', async (t) => {
@@ -173,7 +169,7 @@ test('bearer tokens: anonymous pull, push with credentials (scope escalation), t
   t.after(() => ts.close());
   const reg = await startRegistry({ token: ts });
   t.after(() => reg.stop());
-  const s = stores(t);
+  const s = testStores(tmp, t);
   await localImage(s, 'docker.io/library/tok:1');
   const anon = new RegistryClient({ credentials: () => undefined });
   await assert.rejects(push(s, anon, `${reg.host}/tok/img:1`, { source: 'tok:1' }), /denied|unauthorized/i);
@@ -184,11 +180,11 @@ test('bearer tokens: anonymous pull, push with credentials (scope escalation), t
   await push(s, bob, `${reg.host}/tok/img:2`, { source: 'tok:1' });
   assert.equal(ts.requests.length, before, 'a cached token serves the second push');
   // Anonymous pull gets a pull-only token.
-  const res = await pull(stores(t), anon, `${reg.host}/tok/img:1`);
+  const res = await pull(testStores(tmp, t), anon, `${reg.host}/tok/img:1`);
   assert.equal(res.layers.length, 2);
   assert.ok(ts.requests.some((r) => r.user === '' && r.scopes.includes('repository:tok/img:pull')));
   // A pull then a push on the same client escalates pull -> pull,push.
-  const s2 = stores(t);
+  const s2 = testStores(tmp, t);
   await pull(s2, bob, `${reg.host}/tok/img:1`);
   await push(s2, bob, `${reg.host}/tok/other:1`, { source: `${reg.host}/tok/img:1` });
 });
@@ -196,12 +192,12 @@ test('bearer tokens: anonymous pull, push with credentials (scope escalation), t
 test('docker.io pulls go to the mirrors first, skipping a dead one', async (t) => {
   const mirror = await startRegistry();
   t.after(() => mirror.stop());
-  const s = stores(t);
+  const s = testStores(tmp, t);
   const img = await localImage(s, 'docker.io/library/seed:1');
   await push(s, new RegistryClient({ credentials: () => undefined }), `${mirror.host}/library/mirrored:1`, { source: 'seed:1' });
   const dead = await freePort();
   const client = new RegistryClient({ credentials: () => undefined, mirrors: [`http://127.0.0.1:${dead}`, `http://${mirror.host}`], retry: { attempts: 1, backoffMs: 10 } });
-  const res = await pull(stores(t), client, 'mirrored:1');
+  const res = await pull(testStores(tmp, t), client, 'mirrored:1');
   assert.equal(res.name, 'docker.io/library/mirrored:1');
   assert.equal(res.target.digest, img.manifestDesc.digest);
 });

@@ -10,7 +10,7 @@ import { needsRoot } from '../support/root.ts';
 import { startDockerd, type DockerdPeer } from '../harness/index.ts';
 import { testImage } from '../images/index.ts';
 import { startRegistry, skopeo, type Registry } from './support/registry.ts';
-import { openImageStores, type ImageStores } from '../../src/images/metadata/open.ts';
+import { testStores } from './support/stores.ts';
 import { RegistryClient } from '../../src/images/registry/client.ts';
 import { closeIdleConnections } from '../../src/images/registry/transport.ts';
 import { pull } from '../../src/images/pull.ts';
@@ -33,16 +33,11 @@ after(() => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-function stores(t: { after(fn: () => void): void }): ImageStores {
-  const s = openImageStores(mkdtempSync(join(tmp, 'store-')));
-  t.after(() => s.close());
-  return s;
-}
 
 test('an image Dray pushed is pulled and run by the real dockerd', needsRoot, async (t) => {
   const busybox = await testImage('busybox');
   skopeo(['copy', `oci:${busybox.ociLayout}:latest`, `docker://${reg.host}/seed/busybox:latest`], ['--dest-tls-verify=false']);
-  const s = stores(t);
+  const s = testStores(tmp, t);
   await pull(s, client(), `${reg.host}/seed/busybox:latest`);
   await push(s, client(), `${reg.host}/from-dray/busybox:1`, { source: `${reg.host}/seed/busybox:latest`, chunkSize: 256 * 1024 });
   const ref = `${reg.host}/from-dray/busybox:1`;
@@ -58,7 +53,7 @@ test('an image the real dockerd pushed is pulled by Dray with the same layers an
   const ref = `${reg.host}/from-docker/nginx:1`;
   await dockerd.docker(['tag', nginx.ref, ref]);
   await dockerd.docker(['push', ref]);
-  const s = stores(t);
+  const s = testStores(tmp, t);
   const res = await pull(s, client(), ref);
   // dockerd pushes a Docker schema2 manifest, gzip layers of the same tars.
   assert.equal(res.configDesc.digest, nginx.configDigest);

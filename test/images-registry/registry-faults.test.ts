@@ -8,13 +8,13 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRegistry, type Registry } from './support/registry.ts';
+import { testStores, seedRegistry } from './support/stores.ts';
+import type { ImageStores } from '../../src/images/metadata/open.ts';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.ts';
-import { makeImage, randomLayer, storeBlobs, sha256, type SynthImage } from './support/synth.ts';
-import { openImageStores, type ImageStores } from '../../src/images/metadata/open.ts';
+import { makeImage, randomLayer, sha256, type SynthImage } from './support/synth.ts';
 import { RegistryClient } from '../../src/images/registry/client.ts';
 import { closeIdleConnections } from '../../src/images/registry/transport.ts';
 import { pull } from '../../src/images/pull.ts';
-import { push } from '../../src/images/push.ts';
 import { MEDIA_TYPE } from '../../src/images/manifest/media-types.ts';
 import { SCHEMA1_UNSUPPORTED } from '../../src/images/manifest/manifest.ts';
 import { needsRoot } from '../support/root.ts';
@@ -29,12 +29,8 @@ const LAYER = 400_000;
 before(async () => {
   reg = await startRegistry();
   proxy = await startFaultProxy(reg);
-  const seed = openImageStores(mkdtempSync(join(tmp, 'seed-')));
   img = makeImage([await randomLayer(LAYER), await randomLayer(30_000)]);
-  await storeBlobs(seed.content, img.blobs);
-  seed.images.put('docker.io/library/seed:1', img.manifestDesc);
-  await push(seed, client(), `${reg.host}/f/img:1`, { source: 'seed:1' });
-  seed.close();
+  await seedRegistry(tmp, client(), img, `${reg.host}/f/img:1`);
 });
 after(async () => {
   closeIdleConnections();
@@ -43,11 +39,6 @@ after(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-function stores(t: { after(fn: () => void): void }, opts: { contentRoot?: string } = {}): ImageStores {
-  const s = openImageStores(mkdtempSync(join(tmp, 'store-')), opts);
-  t.after(() => s.close());
-  return s;
-}
 
 const bigLayer = (): string => img.layers[0]!.desc.digest;
 const blobPath = (d: string): RegExp => new RegExp(`/blobs/${d}$`);
@@ -65,7 +56,7 @@ async function assertIntact(s: ImageStores): Promise<void> {
 test('a registry answering 500 then 200 is retried', async (t) => {
   reset();
   proxy.rules.push({ method: 'GET', path: blobPath(bigLayer()), faults: [{ kind: 'status', status: 500 }, { kind: 'status', status: 503 }] });
-  const s = stores(t);
+  const s = testStores(tmp, t);
   await pull(s, client(), `${proxy.host}/f/img:1`);
   await assertIntact(s);
   assert.equal(proxy.log.filter((l) => l.fault === 'status').length, 2);
@@ -74,7 +65,7 @@ test('a registry answering 500 then 200 is retried', async (t) => {
 test('a connection dropped mid-blob resumes with Range from what was kept', async (t) => {
   reset();
   proxy.rules.push({ method: 'GET', path: blobPath(bigLayer()), faults: [{ kind: 'drop', after: 150_000 }] });
-  const s = stores(t);
+  const s = testStores(tmp, t);
   await pull(s, client(), `${proxy.host}/f/img:1`);
   await assertIntact(s);
   const ranged = proxy.log.filter((l) => l.path.endsWith(bigLayer()) && l.range);
@@ -86,7 +77,7 @@ test('a connection dropped mid-blob resumes with Range from what was kept', asyn
 test('a cleanly truncated body is detected and completed', async (t) => {
   reset();
   proxy.rules.push({ method: 'GET', path: blobPath(bigLayer()), faults: [{ kind: 'truncate', after: 100_000 }, { kind: 'truncate', after: 100_000 }] });
-  const s = stores(t);
+  const s = testStores(tmp, t);
   await pull(s, client(), `${proxy.host}/f/img:1`);
   await assertIntact(s);
 });
@@ -94,7 +85,7 @@ test('a cleanly truncated body is detected and completed', async (t) => {
 test('a corrupted byte fails the digest check; a retry from zero succeeds', async (t) => {
   reset();
   proxy.rules.push({ method: 'GET', path: blobPath(bigLayer()), faults: [{ kind: 'corrupt', at: 12345 }] });
-  const s = stores(t);
+  const s = testStores(tmp, t);
   await pull(s, client(), `${proxy.host}/f/img:1`);
   await assertIntact(s);
 });
@@ -102,7 +93,7 @@ test('a corrupted byte fails the digest check; a retry from zero succeeds', asyn
 test('a blob that is always corrupt: a clear error, no blob, no ingest, no image', async (t) => {
   reset();
   proxy.rules.push({ method: 'GET', path: blobPath(bigLayer()), faults: [{ kind: 'corrupt', at: 5 }], always: true });
-  const s = stores(t);
+  const s = testStores(tmp, t);
   await assert.rejects(pull(s, client(3), `${proxy.host}/f/img:1`), new RegExp(`blob ${bigLayer()}: digest mismatch: got sha256:[a-f0-9]{64}, expected ${bigLayer()} \\(after 3 attempts\\)`));
   assert.equal(await s.content.exists(bigLayer()), false);
   assert.equal((await s.content.listStatuses()).length, 0);
@@ -113,7 +104,7 @@ test('a blob that is always corrupt: a clear error, no blob, no ingest, no image
 test('a blob that is always truncated: a clear error, and the next pull resumes the ingest', async (t) => {
   reset();
   proxy.rules.push({ method: 'GET', path: blobPath(bigLayer()), faults: [{ kind: 'drop', after: 50_000 }], always: true });
-  const s = stores(t);
+  const s = testStores(tmp, t);
   await assert.rejects(pull(s, client(2), `${proxy.host}/f/img:1`), /truncated|aborted|socket hang up|ECONNRESET/);
   assert.equal(await s.content.exists(bigLayer()), false);
   const partial = (await s.content.listStatuses()).find((x) => x.expected === bigLayer());
@@ -128,7 +119,7 @@ test('a blob that is always truncated: a clear error, and the next pull resumes 
 test('a manifest whose digest does not match is refused', async (t) => {
   reset();
   proxy.rules.push({ method: 'GET', path: /\/manifests\//, faults: [{ kind: 'corrupt', at: 20 }], always: true });
-  const s = stores(t);
+  const s = testStores(tmp, t);
   await assert.rejects(pull(s, client(2), `${proxy.host}/f/img@${img.manifestDesc.digest}`), /digest mismatch: got sha256:[a-f0-9]{64}, expected sha256:/);
   assert.equal(await s.content.exists(img.manifestDesc.digest), false);
   assert.equal(s.images.list().length, 0);
@@ -141,7 +132,7 @@ test('a blob longer than its descriptor is cut off and refused', async (t) => {
   proxy.rules.push({ path: new RegExp(`/manifests/(bogus|${wrong.manifestDesc.digest})$`), faults: [{ kind: 'serve', status: 200, headers: { 'content-type': MEDIA_TYPE.ociManifest, 'docker-content-digest': wrong.manifestDesc.digest }, body: wrong.manifest }], always: true });
   const cfgPath = new RegExp(`/blobs/${wrong.configDesc.digest}$`);
   proxy.rules.unshift({ method: 'GET', path: cfgPath, faults: [{ kind: 'serve', status: 200, headers: { 'content-type': 'application/octet-stream' }, body: wrong.config }], always: true });
-  const s = stores(t);
+  const s = testStores(tmp, t);
   await assert.rejects(pull(s, client(2), `${proxy.host}/f/img:bogus`), /more data than the 1000 bytes expected/);
   assert.equal(await s.content.exists(img.layers[1]!.desc.digest), false);
   assert.equal(s.images.list().length, 0);
@@ -151,7 +142,7 @@ test('a schema1 manifest from the registry gets the clear unsupported error', as
   reset();
   const body = Buffer.from(JSON.stringify({ schemaVersion: 1, name: 'f/img', tag: 'old', architecture: 'amd64', fsLayers: [], history: [], signatures: [] }));
   proxy.rules.push({ path: new RegExp(`/manifests/(old|${sha256(body)})$`), faults: [{ kind: 'serve', status: 200, headers: { 'content-type': MEDIA_TYPE.dockerSchema1Signed, 'docker-content-digest': sha256(body) }, body }], always: true });
-  const s = stores(t);
+  const s = testStores(tmp, t);
   await assert.rejects(pull(s, client(), `${proxy.host}/f/img:old`), { message: SCHEMA1_UNSUPPORTED });
 });
 
@@ -161,7 +152,7 @@ test('a disk that fills during a pull: a clear error, nothing half-written visib
   mkdirSync(mnt);
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mnt]);
   t.after(() => execFileSync('umount', [mnt]));
-  const s = stores(t, { contentRoot: join(mnt, 'content') });
+  const s = testStores(tmp, t, { contentRoot: join(mnt, 'content') });
   await assert.rejects(pull(s, client(), `${reg.host}/f/img:1`), /no space left on device while writing ingest pull-sha256:/);
   assert.equal(existsSync(join(mnt, 'content/blobs/sha256', bigLayer().slice(7))), false);
   for (const f of existsSync(join(mnt, 'content/blobs/sha256')) ? readdirSync(join(mnt, 'content/blobs/sha256')) : []) {

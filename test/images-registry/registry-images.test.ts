@@ -9,10 +9,10 @@ import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRegistry, skopeo, type Registry } from './support/registry.ts';
+import { testStores, seedRegistry } from './support/stores.ts';
 import { makeImage, randomLayer, storeBlobs, sha256, tarOf } from './support/synth.ts';
 import { zstdCompressSync } from 'node:zlib';
 import { testImage } from '../images/index.ts';
-import { openImageStores, type ImageStores } from '../../src/images/metadata/open.ts';
 import { RegistryClient } from '../../src/images/registry/client.ts';
 import { closeIdleConnections } from '../../src/images/registry/transport.ts';
 import { pull } from '../../src/images/pull.ts';
@@ -34,17 +34,12 @@ after(() => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-function stores(t: { after(fn: () => void): void }): ImageStores {
-  const s = openImageStores(mkdtempSync(join(tmp, 'store-')));
-  t.after(() => s.close());
-  return s;
-}
 
 for (const name of ['busybox', 'nginx'] as const) {
   test(`the ${name} test image: skopeo -> registry -> Dray pull -> Dray push -> skopeo, digests unchanged`, async (t) => {
     const img = await testImage(name);
     skopeo(['copy', `oci:${img.ociLayout}:latest`, `docker://${reg.host}/real/${name}:latest`], ['--dest-tls-verify=false']);
-    const s = stores(t);
+    const s = testStores(tmp, t);
     const res = await pull(s, client(), `${reg.host}/real/${name}:latest`);
     assert.equal(res.manifest.digest, img.manifestDigest);
     assert.equal(res.configDesc.digest, img.configDigest);
@@ -73,7 +68,7 @@ test('foreign layers: skipped on pull and push by default, fetched from their ur
   t.after(() => new Promise<void>((r) => srv.close(() => r())));
   const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/foreign.tar.gz`;
   const img = makeImage([base, { ...foreign, desc: { ...foreign.desc, urls: [url] } }], { format: 'docker' });
-  const seed = stores(t);
+  const seed = testStores(tmp, t);
   await storeBlobs(seed.content, new Map([...img.blobs].filter(([d]) => d !== foreign.desc.digest)));
   seed.images.put('docker.io/library/win:1', img.manifestDesc);
   const pushEvents: ProgressEvent[] = [];
@@ -81,7 +76,7 @@ test('foreign layers: skipped on pull and push by default, fetched from their ur
   assert.ok(pushEvents.some((e) => e.status === 'Skipped foreign layer'));
   assert.equal(await client().repositories({ domain: reg.host, path: 'foreign/img' }, 'pull')[0]!.blobExists(foreign.desc.digest), undefined);
 
-  const s = stores(t);
+  const s = testStores(tmp, t);
   const events: ProgressEvent[] = [];
   const res = await pull(s, client(), `${reg.host}/foreign/img:1`, { onProgress: (e) => events.push(e) });
   assert.equal(res.layers[1]!.skipped, true);
@@ -90,25 +85,22 @@ test('foreign layers: skipped on pull and push by default, fetched from their ur
   assert.equal(served, 0);
   assert.ok(events.some((e) => e.status === 'Skipped foreign layer'));
 
-  const s2 = stores(t);
+  const s2 = testStores(tmp, t);
   const res2 = await pull(s2, client(), `${reg.host}/foreign/img:1`, { allowNondistributableUrls: true });
   assert.equal(res2.layers[1]!.skipped, undefined);
   assert.deepEqual(await s2.content.readBlob({ digest: foreign.desc.digest }), foreign.blob);
   assert.equal(served, 1);
   // A URL serving other bytes: refused by digest, nothing stored.
   body = Buffer.from(foreign.blob).fill(1, 100, 101);
-  const s3 = stores(t);
+  const s3 = testStores(tmp, t);
   await assert.rejects(pull(s3, new RegistryClient({ credentials: () => undefined, retry: { attempts: 2, backoffMs: 5 } }), `${reg.host}/foreign/img:1`, { allowNondistributableUrls: true }), /digest mismatch/);
   assert.equal(await s3.content.exists(foreign.desc.digest), false);
 });
 
 test('two pulls of one image into one store at once both succeed, each blob written once', async (t) => {
   const img = makeImage([await randomLayer(500_000), await randomLayer(500_000), await randomLayer(1000)]);
-  const seed = stores(t);
-  await storeBlobs(seed.content, img.blobs);
-  seed.images.put('docker.io/library/twice:1', img.manifestDesc);
-  await push(seed, client(), `${reg.host}/twice/img:1`, { source: 'twice:1' });
-  const s = stores(t);
+  await seedRegistry(tmp, client(), img, `${reg.host}/twice/img:1`);
+  const s = testStores(tmp, t);
   const [a, b] = await Promise.all([pull(s, client(), `${reg.host}/twice/img:1`), pull(s, client(), `${reg.host}/twice/img:1`)]);
   assert.equal(a.target.digest, b.target.digest);
   for (const [d, blob] of img.blobs) assert.deepEqual(await s.content.readBlob({ digest: d }), blob);
@@ -118,11 +110,8 @@ test('two pulls of one image into one store at once both succeed, each blob writ
 
 test('garbage collection during a pull leaves the pulled content alone (the lease holds it)', async (t) => {
   const img = makeImage([await randomLayer(50_000), await randomLayer(50_000)]);
-  const seed = stores(t);
-  await storeBlobs(seed.content, img.blobs);
-  seed.images.put('docker.io/library/gc:1', img.manifestDesc);
-  await push(seed, client(), `${reg.host}/gc/img:1`, { source: 'gc:1' });
-  const s = stores(t);
+  await seedRegistry(tmp, client(), img, `${reg.host}/gc/img:1`);
+  const s = testStores(tmp, t);
   let removedMidPull: string[] = [];
   await pull(s, client(), `${reg.host}/gc/img:1`, {
     unpack: async (layer) => {
@@ -138,11 +127,8 @@ test('garbage collection during a pull leaves the pulled content alone (the leas
 
 test('an unpack that fails fails the pull: no image recorded, no lease left', async (t) => {
   const img = makeImage([await randomLayer(10_000), await randomLayer(10_000)]);
-  const seed = stores(t);
-  await storeBlobs(seed.content, img.blobs);
-  seed.images.put('docker.io/library/bad-unpack:1', img.manifestDesc);
-  await push(seed, client(), `${reg.host}/unpack/img:1`, { source: 'bad-unpack:1' });
-  const s = stores(t);
+  await seedRegistry(tmp, client(), img, `${reg.host}/unpack/img:1`);
+  const s = testStores(tmp, t);
   await assert.rejects(pull(s, client(), `${reg.host}/unpack/img:1`, {
     unpack: async (l) => {
       if (l.index === 0) throw new Error('layer refused by the unpacker');
@@ -162,11 +148,8 @@ test('layers of every kind travel: zstd, uncompressed and gzip', async (t) => {
     await randomLayer(1000),
   ];
   const img = makeImage(layers);
-  const seed = stores(t);
-  await storeBlobs(seed.content, img.blobs);
-  seed.images.put('docker.io/library/kinds:1', img.manifestDesc);
-  await push(seed, client(), `${reg.host}/kinds/img:1`, { source: 'kinds:1' });
-  const s = stores(t);
+  await seedRegistry(tmp, client(), img, `${reg.host}/kinds/img:1`);
+  const s = testStores(tmp, t);
   const res = await pull(s, client(), `${reg.host}/kinds/img:1`);
   assert.deepEqual(res.layers.map((l) => l.descriptor.mediaType), [MEDIA_TYPE.ociLayerZstd, MEDIA_TYPE.ociLayer, MEDIA_TYPE.ociLayerGzip]);
   for (const [d, b] of img.blobs) assert.deepEqual(await s.content.readBlob({ digest: d }), b);

@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRegistry, skopeo, type Registry } from './support/registry.ts';
+import { testStores } from './support/stores.ts';
 import { makeImage, makeIndex, makeLayer, randomLayer, storeBlobs, writeOciLayout } from './support/synth.ts';
-import { openImageStores, type ImageStores } from '../../src/images/metadata/open.ts';
 import { RegistryClient } from '../../src/images/registry/client.ts';
 import { closeIdleConnections } from '../../src/images/registry/transport.ts';
 import { pull, imageLayers } from '../../src/images/pull.ts';
@@ -30,12 +30,6 @@ after(() => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-function stores(t: { after(fn: () => void): void }): ImageStores {
-  const dir = mkdtempSync(join(tmp, 'store-'));
-  const s = openImageStores(dir);
-  t.after(() => s.close());
-  return s;
-}
 
 test('an image skopeo copied into the registry pulls into Dray intact, with Docker-shaped progress', async (t) => {
   const layers = [await randomLayer(300_000), await makeLayer([{ name: 'etc/hello', content: 'hi\n' }])];
@@ -44,7 +38,7 @@ test('an image skopeo copied into the registry pulls into Dray intact, with Dock
   writeOciLayout(layout, img.blobs, img.manifestDesc, 'v1');
   skopeo(['copy', `oci:${layout}:v1`, `docker://${reg.host}/test/oci-in:v1`], ['--dest-tls-verify=false']);
 
-  const s = stores(t);
+  const s = testStores(tmp, t);
   const events: ProgressEvent[] = [];
   const unpacked: number[] = [];
   const res = await pull(s, client(), `${reg.host}/test/oci-in:v1`, {
@@ -93,14 +87,14 @@ test('a multi-platform index pulls the wanted platform only and records the inde
       writeOciLayout(layout, idx.blobs, idx.indexDesc, 'multi');
       skopeo(['copy', '--all', `oci:${layout}:multi`, `docker://${repo}:1`], ['--dest-tls-verify=false']);
     } else {
-      const src = stores(t);
+      const src = testStores(tmp, t);
       await storeBlobs(src.content, idx.blobs);
       src.images.put('docker.io/library/list:1', idx.indexDesc);
       await push(src, client(), `${repo}:1`, { source: 'list:1' });
       const raw = JSON.parse(skopeo(['inspect', '--raw', `docker://${repo}:1`], ['--tls-verify=false'])) as { mediaType: string };
       assert.equal(raw.mediaType, MEDIA_TYPE.dockerManifestList);
     }
-    const s = stores(t);
+    const s = testStores(tmp, t);
     const res = await pull(s, client(), `${repo}:1`, { platform: { os: 'linux', architecture: 'armhf' } });
     assert.equal(res.target.digest, idx.indexDesc.digest);
     assert.equal(res.target.mediaType, format === 'oci' ? MEDIA_TYPE.ociIndex : MEDIA_TYPE.dockerManifestList);
@@ -115,7 +109,7 @@ test('a multi-platform index pulls the wanted platform only and records the inde
 });
 
 test('Dray pushes (monolithic and chunked) and skopeo copies the image out to an OCI layout identically', async (t) => {
-  const s = stores(t);
+  const s = testStores(tmp, t);
   const layers = [await randomLayer(700_000), await randomLayer(20_000)];
   const img = makeImage(layers, { format: 'docker' });
   await storeBlobs(s.content, img.blobs);
@@ -141,13 +135,13 @@ test('Dray pushes (monolithic and chunked) and skopeo copies the image out to an
 });
 
 test('push mounts blobs across repositories of the same registry', async (t) => {
-  const s = stores(t);
+  const s = testStores(tmp, t);
   const img = makeImage([await randomLayer(50_000)]);
   await storeBlobs(s.content, img.blobs);
   s.images.put('docker.io/library/m:1', img.manifestDesc);
   await push(s, client(), `${reg.host}/mount/src:1`, { source: 'm:1' });
   // A fresh store pulls it from src, then pushes to dst: the blobs are mounted.
-  const s2 = stores(t);
+  const s2 = testStores(tmp, t);
   await pull(s2, client(), `${reg.host}/mount/src:1`);
   const events: ProgressEvent[] = [];
   await push(s2, client(), `${reg.host}/mount/dst:1`, { source: `${reg.host}/mount/src:1`, onProgress: (e) => events.push(e) });
@@ -158,7 +152,7 @@ test('push mounts blobs across repositories of the same registry', async (t) => 
 });
 
 test('a whole index pushed by Dray is read back by skopeo --all', async (t) => {
-  const s = stores(t);
+  const s = testStores(tmp, t);
   const a = makeImage([await randomLayer(3000)]);
   const b = makeImage([await randomLayer(3000)], { architecture: 'arm64' });
   const idx = makeIndex([{ image: a, platform: { os: 'linux', architecture: 'amd64' } }, { image: b, platform: { os: 'linux', architecture: 'arm64' } }]);
@@ -173,7 +167,7 @@ test('a whole index pushed by Dray is read back by skopeo --all', async (t) => {
 });
 
 test('registry errors are clear: unknown tag, unknown repository, missing local image', async (t) => {
-  const s = stores(t);
+  const s = testStores(tmp, t);
   await assert.rejects(pull(s, client(), `${reg.host}/test/oci-in:nope`), /manifest for 127\.0\.0\.1:\d+\/test\/oci-in:nope not found: manifest unknown/);
   await assert.rejects(pull(s, client(), `${reg.host}/no/such:1`), /not found/);
   await assert.rejects(push(s, client(), `${reg.host}/x:1`), /An image does not exist locally with the tag: 127\.0\.0\.1:\d+\/x:1/);
