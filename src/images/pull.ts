@@ -105,8 +105,10 @@ export async function pull(stores: ImageStores, client: RegistryClient, referenc
       return data;
     };
 
-    let manifestDesc = target;
     let parsed = parseManifest(await fetchSmall(target, 'manifest'), target.mediaType);
+    // A registry answering a generic Content-Type (application/json): record the real type.
+    if (parsed.mediaType !== target.mediaType) target = { ...target, mediaType: parsed.mediaType };
+    let manifestDesc = target;
     for (let depth = 0; parsed.kind === 'index'; depth++) {
       if (depth > 2) throw new ManifestError('nested indexes are too deep');
       const chosen = selectManifest(parsed.index, want);

@@ -161,3 +161,13 @@ test('a disk that fills during a pull: a clear error, nothing half-written visib
   assert.equal((await s.content.listStatuses()).length, 0, 'the partial ingest is dropped to free the space');
   assert.equal(s.images.list().length, 0);
 });
+
+test('a manifest served as application/json is recognized and recorded with its real media type', async (t) => {
+  reset();
+  proxy.rules.push({ path: new RegExp(`/manifests/(generic|${img.manifestDesc.digest})$`), faults: [{ kind: 'serve', status: 200, headers: { 'content-type': 'application/json', 'docker-content-digest': img.manifestDesc.digest }, body: img.manifest }], always: true });
+  const s = testStores(tmp, t);
+  const res = await pull(s, client(), `${proxy.host}/f/img:generic`);
+  assert.equal(res.target.mediaType, MEDIA_TYPE.ociManifest);
+  assert.equal(s.images.get(`${proxy.host}/f/img:generic`)?.target.mediaType, MEDIA_TYPE.ociManifest);
+  await assertIntact(s);
+});
