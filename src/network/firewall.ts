@@ -30,6 +30,7 @@ const TAG = ['-m', 'comment', '--comment', 'dray'];
 export class Firewall {
   readonly prefix: string;
   private jumpsChecked = false;
+  private applied = '';
 
   constructor(prefix = 'DRAY') {
     if (!/^[A-Z][A-Z0-9]{0,11}$/.test(prefix)) throw new Error(`invalid firewall chain prefix: ${prefix}`);
@@ -95,12 +96,16 @@ export class Firewall {
 
   /** Replaces all of Dray's rules atomically with the ones for this state. */
   apply(networks: readonly FirewallNetwork[], ports: readonly FirewallPort[]): void {
-    restore(this.render(networks, ports, this.jumpsChecked ? {} : this.missingJumps()));
+    const rules = this.render(networks, ports);
+    // Most container stops change no rule (no published port): skip the iptables-restore then.
+    if (this.jumpsChecked && rules === this.applied) return;
+    restore(this.jumpsChecked ? rules : this.render(networks, ports, this.missingJumps()));
     this.jumpsChecked = true;
+    this.applied = rules;
   }
 
   /** Forgets that the jumps were seen, so the next apply checks them again (someone may have flushed a built-in chain). */
-  recheck(): void { this.jumpsChecked = false; }
+  recheck(): void { this.jumpsChecked = false; this.applied = ''; }
 
   private missingJumps(): Record<string, string[]> {
     const saved = iptablesSave();
@@ -129,7 +134,7 @@ export class Firewall {
     }
     const input = Object.entries(lines).filter(([, l]) => l.length).map(([t, l]) => `*${t}\n${l.join('\n')}\nCOMMIT\n`).join('');
     if (input) restore(input);
-    this.jumpsChecked = false;
+    this.recheck();
   }
 
   /** The number of rule lines (chains, rules, jumps) of this prefix in the kernel: 0 after remove(). */
