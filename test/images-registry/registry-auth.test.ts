@@ -165,7 +165,7 @@ test('mutual TLS: the client certificate comes from certs.d/<host:port>/client.c
 
 test('bearer tokens: anonymous pull, push with credentials (scope escalation), tokens reused', async (t) => {
   const tdir = mkdtempSync(join(tmp, 'token-'));
-  const ts = await startTokenServer(tdir, { bob: 'pw' });
+  const ts = await startTokenServer(tdir, { bob: 'pw' }, { 'refresh-for-carol': 'carol' });
   t.after(() => ts.close());
   const reg = await startRegistry({ token: ts });
   t.after(() => reg.stop());
@@ -183,6 +183,13 @@ test('bearer tokens: anonymous pull, push with credentials (scope escalation), t
   const res = await pull(testStores(tmp, t), anon, `${reg.host}/tok/img:1`);
   assert.equal(res.layers.length, 2);
   assert.ok(ts.requests.some((r) => r.user === '' && r.scopes.includes('repository:tok/img:pull')));
+  // An identity token (config.json "identitytoken") goes through the OAuth2 POST grant.
+  const carolCfg = join(tdir, 'carol.json');
+  writeFileSync(carolCfg, JSON.stringify({ auths: { [reg.host]: { identitytoken: 'refresh-for-carol' } } }));
+  await push(s, new RegistryClient({ dockerConfigPath: carolCfg }), `${reg.host}/tok/carol:1`, { source: 'tok:1' });
+  assert.ok(ts.requests.some((r) => r.oauth && r.user === 'carol' && r.scopes.includes('repository:tok/carol:pull,push')));
+  writeFileSync(carolCfg, JSON.stringify({ auths: { [reg.host]: { identitytoken: 'revoked' } } }));
+  await assert.rejects(push(s, new RegistryClient({ dockerConfigPath: carolCfg }), `${reg.host}/tok/carol:2`, { source: 'tok:1' }), /token endpoint .* answered 401/);
   // A pull then a push on the same client escalates pull -> pull,push.
   const s2 = testStores(tmp, t);
   await pull(s2, bob, `${reg.host}/tok/img:1`);

@@ -67,7 +67,8 @@ export interface TokenResponse {
   expiresAt: number;
 }
 
-export type TokenFetcher = (url: URL, headers: Record<string, string>) => Promise<{ status: number; body: string }>;
+/** GET `url`, or POST the form `body` (the OAuth2 refresh-token grant). */
+export type TokenFetcher = (url: URL, headers: Record<string, string>, body?: string) => Promise<{ status: number; body: string }>;
 
 /** Caches tokens per realm, service and scope set until their expiry. */
 export class TokenCache {
@@ -110,13 +111,23 @@ export class TokenCache {
     const service = challenge.params['service'] ?? '';
     const cached = this.get(realm, service, scopes);
     if (cached) return cached;
-    if (service) url.searchParams.set('service', service);
-    for (const s of scopes) url.searchParams.append('scope', s);
     const headers: Record<string, string> = {};
-    if (creds?.username !== undefined && creds.password !== undefined) {
-      headers['authorization'] = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
+    let body: string | undefined;
+    if (creds?.identityToken) {
+      // An identity token (docker login's refresh token): the OAuth2 POST grant, as Docker does.
+      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: creds.identityToken, client_id: 'dray' });
+      if (service) form.set('service', service);
+      if (scopes.length) form.set('scope', scopes.join(' '));
+      body = form.toString();
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+    } else {
+      if (service) url.searchParams.set('service', service);
+      for (const s of scopes) url.searchParams.append('scope', s);
+      if (creds?.username !== undefined && creds.password !== undefined) {
+        headers['authorization'] = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
+      }
     }
-    const res = await fetcher(url, headers);
+    const res = await fetcher(url, headers, body);
     if (res.status !== 200) {
       throw new RegistryError(`authentication: token endpoint ${url.origin}${url.pathname} answered ${res.status}${res.body ? `: ${res.body.slice(0, 200).trim()}` : ''}`, res.status === 401 ? 401 : res.status, [{ code: 'UNAUTHORIZED', message: 'token request refused' }]);
     }

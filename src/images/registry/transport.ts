@@ -163,18 +163,20 @@ export class RegistryTransport {
       const want = [...new Set([...scopes, ...(fresh && ch.params['scope'] ? ch.params['scope'].split(' ') : [])])];
       // After a 401 the cached token (if any) was refused: ask again.
       if (fresh) this.tokens.invalidate(ch.params['realm'] ?? '', ch.params['service'] ?? '', want);
-      const token = await this.tokens.fetch(ch, want, creds, (url, headers) => this.#fetchToken(url, headers));
+      const token = await this.tokens.fetch(ch, want, creds, (url, headers, body) => this.#fetchToken(url, headers, body));
       return `Bearer ${token}`;
     }
     return undefined;
   }
 
-  async #fetchToken(url: URL, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  async #fetchToken(url: URL, headers: Record<string, string>, body?: string): Promise<{ status: number; body: string }> {
     if (url.protocol === 'http:' && !isInsecure(url.host, this.opts.hosts)) {
       throw new RegistryError(`authentication: refusing a plain-http token realm on ${url.host} (not an insecure registry)`, 401);
     }
     const agent = agentFor(this.opts.agents ?? defaultAgents, url, !isInsecure(url.host, this.opts.hosts), this.opts.hosts.certsDir);
-    const res = await sendOnce(url, 'GET', { ...headers, 'user-agent': this.opts.userAgent ?? 'dray' }, undefined, agent, this.opts.timeoutMs ?? 30_000);
+    const payload = body === undefined ? undefined : Buffer.from(body);
+    const h = { ...headers, 'user-agent': this.opts.userAgent ?? 'dray', ...(payload ? { 'content-length': String(payload.length) } : {}) };
+    const res = await sendOnce(url, payload ? 'POST' : 'GET', h, payload, agent, this.opts.timeoutMs ?? 30_000);
     return { status: res.status, body: await readText(res) };
   }
 

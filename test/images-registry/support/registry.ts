@@ -54,8 +54,8 @@ export interface TokenServer {
   service: string;
   issuer: string;
   certPath: string;
-  /** Every token request: the scopes asked, and the user (or '' when anonymous). */
-  requests: { scopes: string[]; user: string }[];
+  /** Every token request: the scopes asked, and the user (or '' when anonymous); oauth for the POST grant. */
+  requests: { scopes: string[]; user: string; oauth?: boolean }[];
   close(): Promise<void>;
 }
 
@@ -68,14 +68,43 @@ function b64url(b: Buffer | string): string {
  * with a key whose self-signed certificate is the registry's rootcertbundle
  * (x5c in the header). Anonymous users get pull; `users` get what they ask.
  */
-export async function startTokenServer(dir: string, users: Record<string, string>): Promise<TokenServer> {
+export async function startTokenServer(dir: string, users: Record<string, string>, refreshTokens: Record<string, string> = {}): Promise<TokenServer> {
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'token.key', '-out', 'token.crt', '-days', '2', '-subj', '/CN=dray token issuer'], { cwd: dir, stdio: 'pipe' });
   const key = readFileSync(join(dir, 'token.key'), 'utf8');
   const certDer = new X509Certificate(readFileSync(join(dir, 'token.crt'))).raw;
   const service = 'dray-test-registry';
   const issuer = 'dray-test-issuer';
   const requests: TokenServer['requests'] = [];
+  const sign = (user: string, aud: string | null, scopes: string[]): string => {
+    const access = scopes.map((sc) => {
+      const [type, name, actions] = sc.split(':');
+      const granted = (actions ?? '').split(',').filter((a) => a === 'pull' || (user !== '' && a === 'push'));
+      return { type, name, actions: granted };
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const header = { typ: 'JWT', alg: 'RS256', x5c: [certDer.toString('base64')] };
+    const claims = { iss: issuer, sub: user, aud, exp: now + 300, nbf: now - 10, iat: now, jti: randomBytes(8).toString('hex'), access };
+    const signing = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
+    return `${signing}.${b64url(createSign('RSA-SHA256').update(signing).sign(key))}`;
+  };
   const server = http.createServer((req, res) => {
+    if (req.method === 'POST') {
+      // The OAuth2 refresh-token grant (docker login's identity token).
+      const parts: Buffer[] = [];
+      req.on('data', (c: Buffer) => parts.push(c));
+      req.on('end', () => {
+        const form = new URLSearchParams(Buffer.concat(parts).toString());
+        const user = refreshTokens[form.get('refresh_token') ?? ''];
+        if (form.get('grant_type') !== 'refresh_token' || user === undefined) {
+          res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"invalid_grant"}');
+          return;
+        }
+        const scopes = (form.get('scope') ?? '').split(' ').filter(Boolean);
+        requests.push({ scopes, user, oauth: true });
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: sign(user, form.get('service'), scopes), expires_in: 300 }));
+      });
+      return;
+    }
     const u = new URL(req.url ?? '/', 'http://x');
     let user = '';
     const auth = req.headers.authorization ?? '';
@@ -89,17 +118,7 @@ export async function startTokenServer(dir: string, users: Record<string, string
     }
     const scopes = u.searchParams.getAll('scope');
     requests.push({ scopes, user });
-    const access = scopes.map((s) => {
-      const [type, name, actions] = s.split(':');
-      const granted = (actions ?? '').split(',').filter((a) => a === 'pull' || (user !== '' && a === 'push'));
-      return { type, name, actions: granted };
-    });
-    const now = Math.floor(Date.now() / 1000);
-    const header = { typ: 'JWT', alg: 'RS256', x5c: [certDer.toString('base64')] };
-    const claims = { iss: issuer, sub: user, aud: u.searchParams.get('service'), exp: now + 300, nbf: now - 10, iat: now, jti: randomBytes(8).toString('hex'), access };
-    const signing = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
-    const sig = createSign('RSA-SHA256').update(signing).sign(key);
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: `${signing}.${b64url(sig)}`, expires_in: 300, issued_at: new Date().toISOString() }));
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: sign(user, u.searchParams.get('service'), scopes), expires_in: 300, issued_at: new Date().toISOString() }));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.address() as AddressInfo).port;
