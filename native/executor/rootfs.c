@@ -138,6 +138,16 @@ static void do_mount(const struct rec *r) {
   int attr_rec = r->f[9][0] == '1';
   int bind = (flags & MS_BIND) != 0;
   int kind = 'd';
+  if ((flags & MS_REMOUNT) && !bind) {
+    /* Remount of a mount made earlier in the list (the cgroup tmpfs, made read-only after its binds). */
+    int rfd = open_in_root(g_rootfd, dst, 0);
+    if (rfd < 0) die_errno("remount %s: resolve", dst);
+    char t[64];
+    fdpath(t, sizeof t, rfd);
+    if (mount(NULL, t, NULL, flags, data[0] ? data : NULL) < 0) die_errno("remount %s", dst);
+    close(rfd);
+    return;
+  }
   if (bind) {
     struct stat st;
     if (stat(src, &st) < 0) die_errno("mount %s: source %s", dst, src);

@@ -84,6 +84,84 @@ const VERBS: Record<string, Verb> = {
       return 0;
     },
   },
+  exec: {
+    usage: 'exec [command options] <container-id> <command> [command options]',
+    flags: [
+      { name: 'console-socket', kind: 'string' }, { name: 'cwd', kind: 'string' }, { name: 'env', short: 'e', kind: 'list' },
+      { name: 'tty', short: 't', kind: 'bool' }, { name: 'user', short: 'u', kind: 'string' }, { name: 'additional-gids', short: 'g', kind: 'list' },
+      { name: 'process', short: 'p', kind: 'string' }, { name: 'detach', short: 'd', kind: 'bool' }, { name: 'pid-file', kind: 'string' },
+      { name: 'process-label', kind: 'string' }, { name: 'apparmor', kind: 'string' }, { name: 'no-new-privs', kind: 'bool' },
+      { name: 'cap', short: 'c', kind: 'list' }, { name: 'preserve-fds', kind: 'string' }, { name: 'cgroup', kind: 'list' },
+      { name: 'ignore-paused', kind: 'bool' }, { name: 'pidfd-socket', kind: 'string' },
+    ],
+    async run(ctx, v, a) {
+      need(a, 1, this.usage);
+      const gids = ((v['additional-gids'] as string[] | undefined) ?? []).map((g) => {
+        if (!/^[0-9]+$/.test(g)) throw new UsageError(`invalid additional gid ${JSON.stringify(g)}`);
+        return Number(g);
+      });
+      return (await import('../runtime/verbs/exec.ts')).exec(ctx, {
+        id: a[0]!, args: a.slice(1), processFile: str(v, 'process'), tty: v['tty'] === true, consoleSocket: str(v, 'console-socket'),
+        detach: v['detach'] === true, pidFile: str(v, 'pid-file'), env: v['env'] as string[] | undefined, cwd: str(v, 'cwd'),
+        user: str(v, 'user'), additionalGids: gids, caps: v['cap'] as string[] | undefined, noNewPrivs: v['no-new-privs'] === true,
+        preserveFds: int(v, 'preserve-fds') ?? 0, ignorePaused: v['ignore-paused'] === true,
+      });
+    },
+  },
+  pause: {
+    usage: 'pause <container-id>', flags: [],
+    async run(ctx, _v, a) { need(a, 1, this.usage); await (await import('../runtime/verbs/pause.ts')).pause(ctx, a[0]!); return 0; },
+  },
+  resume: {
+    usage: 'resume <container-id>', flags: [],
+    async run(ctx, _v, a) { need(a, 1, this.usage); await (await import('../runtime/verbs/pause.ts')).resume(ctx, a[0]!); return 0; },
+  },
+  ps: {
+    usage: 'ps [command options] <container-id> [ps options]', flags: [{ name: 'format', short: 'f', kind: 'string' }],
+    async run(ctx, v, a) {
+      need(a, 1, this.usage);
+      const m = await import('../runtime/verbs/ps.ts');
+      const format = str(v, 'format') ?? 'table';
+      if (format === 'json') { out(JSON.stringify(m.pids(ctx, a[0]!)) + '\n'); return 0; }
+      if (format !== 'table') throw new UsageError(`invalid format option ${JSON.stringify(format)}`);
+      out(m.psTable(ctx, a[0]!, a.slice(1)));
+      return 0;
+    },
+  },
+  update: {
+    usage: 'update [command options] <container-id>',
+    flags: ['resources', 'memory', 'memory-swap', 'memory-reservation', 'kernel-memory', 'kernel-memory-tcp', 'cpu-share', 'cpu-period',
+      'cpu-quota', 'cpu-rt-period', 'cpu-rt-runtime', 'cpuset-cpus', 'cpuset-mems', 'pids-limit', 'blkio-weight', 'l3-cache-schema', 'mem-bw-schema']
+      .map((name) => ({ name, short: name === 'resources' ? 'r' : undefined, kind: 'string' as const })),
+    async run(ctx, v, a, log) {
+      need(a, 1, this.usage);
+      if (v['kernel-memory'] !== undefined || v['kernel-memory-tcp'] !== undefined) log.warn('kernel memory limits are ignored');
+      if (v['l3-cache-schema'] !== undefined || v['mem-bw-schema'] !== undefined) throw new UsageError('Intel RDT is not supported');
+      await (await import('../runtime/verbs/update.ts')).update(ctx, a[0]!, {
+        resources: str(v, 'resources'), memory: str(v, 'memory'), memorySwap: str(v, 'memory-swap'), memoryReservation: str(v, 'memory-reservation'),
+        cpuShares: str(v, 'cpu-share'), cpuPeriod: str(v, 'cpu-period'), cpuQuota: str(v, 'cpu-quota'), cpuRtPeriod: str(v, 'cpu-rt-period'),
+        cpuRtRuntime: str(v, 'cpu-rt-runtime'), cpusetCpus: str(v, 'cpuset-cpus'), cpusetMems: str(v, 'cpuset-mems'),
+        pidsLimit: str(v, 'pids-limit'), blkioWeight: str(v, 'blkio-weight'),
+      });
+      return 0;
+    },
+  },
+  events: {
+    usage: 'events [command options] <container-id>', flags: [{ name: 'interval', kind: 'string' }, { name: 'stats', kind: 'bool' }],
+    async run(ctx, v, a) {
+      need(a, 1, this.usage);
+      const m = await import('../runtime/verbs/events.ts');
+      const intervalMs = m.parseInterval(str(v, 'interval') ?? '5s');
+      await m.events(ctx, a[0]!, { stats: v['stats'] === true, intervalMs }, (e) => out(JSON.stringify(e) + '\n'));
+      return 0;
+    },
+  },
+  features: {
+    usage: 'features', flags: [],
+    async run() { out(JSON.stringify((await import('../runtime/verbs/features.ts')).features(), null, '    ') + '\n'); return 0; },
+  },
+  checkpoint: { usage: 'checkpoint <container-id>', flags: [], async run() { throw new UsageError('checkpoint is not supported (no CRIU)'); } },
+  restore: { usage: 'restore <container-id>', flags: [], async run() { throw new UsageError('restore is not supported (no CRIU)'); } },
   spec: {
     usage: 'spec [command options]', flags: [{ name: 'bundle', short: 'b', kind: 'string' }, { name: 'rootless', kind: 'bool' }],
     async run(_ctx, v) { (await import('../runtime/verbs/spec.ts')).spec({ bundle: str(v, 'bundle'), rootless: v['rootless'] === true }); return 0; },

@@ -1,26 +1,38 @@
-// The runtime's view of a container's cgroup. The cgroup work itself lives in
-// src/runtime/cgroups/ (v1 and v2 managers); this adapter only decides which
-// cgroup a container gets and hides whether that library is present.
-export interface ContainerCgroup {
-  create(): void;
-  apply(pid: number): void;
-  set(resources: unknown): { warnings: string[] };
-  freeze(): Promise<void>;
-  thaw(): Promise<void>;
-  state(): 'frozen' | 'thawed';
-  pids(): number[];
-  killAll(signal: number): Promise<void>;
-  destroy(): Promise<void>;
-  /** controller -> directory */
-  readonly paths: Readonly<Record<string, string>>;
+// The runtime's use of the cgroup library (src/runtime/cgroups/): a
+// container's cgroup is opened from config.json at create, saved in its
+// state, and reopened from there by later verbs; and what a `cgroup` mount
+// in config.json becomes inside the container.
+import { MS } from '../common/native.ts';
+import { containerCgroupMounts, openCgroup, reopenCgroup, type CgroupManager, type SavedCgroup } from './cgroups/index.ts';
+import type { PlanRecord } from './plan/encode.ts';
+import type { ContainerRecord } from './state/store.ts';
+
+export type { CgroupManager, SavedCgroup };
+
+export function newCgroup(cgroupsPath: string | undefined, id: string): CgroupManager {
+  return openCgroup({ path: cgroupsPath, id });
 }
 
-/** The container's cgroup, or null where no cgroup manager is available (then no resources apply). */
-export async function openCgroup(_cgroupsPath: string, _id: string): Promise<ContainerCgroup | null> {
-  return null;
+/** The container's cgroup from its state, or null for a container made without one. */
+export function containerCgroup(rec: ContainerRecord): CgroupManager | null {
+  return rec.cgroup ? reopenCgroup(rec.cgroup) : null;
 }
 
-/** The cgroupsPath a container gets when config.json names none (runc's cgroupfs default). */
-export function defaultCgroupsPath(cgroupsPath: string | undefined, id: string): string {
-  return cgroupsPath && cgroupsPath !== '' ? cgroupsPath : `/dray-runc/${id}`;
+/**
+ * A config.json `cgroup` mount: a tmpfs with a bind of the container's own
+ * directory per hierarchy (and links for combined ones) on v1, the one
+ * directory on v2; read-only options apply to the binds, then the tmpfs.
+ */
+export function cgroupMountRecords(saved: SavedCgroup, dest: string, flags: number): PlanRecord[] {
+  const layout = containerCgroupMounts(saved);
+  const keep = flags & (MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RELATIME);
+  if (saved.mode === 'v2') {
+    const b = layout.binds[0]!;
+    return [['mount', b.source, dest, '', MS.BIND | keep, 0, '', 0, 0, 0]];
+  }
+  const recs: PlanRecord[] = [['mount', 'tmpfs', dest, 'tmpfs', (keep & ~MS.RDONLY), 0, 'mode=755', 0, 0, 0]];
+  for (const b of layout.binds) recs.push(['mount', b.source, `${dest}/${b.name}`, '', MS.BIND | keep, 0, '', 0, 0, 0]);
+  for (const l of layout.symlinks) recs.push(['symlink', l.target, `${dest}/${l.name}`]);
+  if (keep & MS.RDONLY) recs.push(['mount', '', dest, '', MS.REMOUNT | keep, 0, '', 0, 0, 0]);
+  return recs;
 }

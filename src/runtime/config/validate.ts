@@ -5,7 +5,7 @@
 import { ConfigError } from '../errors.ts';
 import { CAPABILITIES } from '../plan/capabilities.ts';
 import { RLIMITS } from '../plan/rlimits.ts';
-import type { Spec } from './types.ts';
+import type { Process, Spec } from './types.ts';
 
 export const NAMESPACE_TYPES = ['pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', 'time'] as const;
 const HOOK_STAGES = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const;
@@ -67,6 +67,12 @@ function validateMappings(a: unknown[] | undefined, path: string): void {
     int(o, 'hostID', `${path}[${i}]`, 0, UINT32_MAX, true);
     int(o, 'size', `${path}[${i}]`, 1, UINT32_MAX, true);
   });
+}
+
+/** A process.json for `exec --process`: the spec's process object alone. */
+export function validateProcessJson(raw: unknown): Process {
+  validateProcess(obj(raw, 'process'));
+  return raw as Process;
 }
 
 function validateProcess(p: Obj): void {

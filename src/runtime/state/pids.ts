@@ -1,10 +1,10 @@
 // Every process of a container: from its cgroup when there is one, else the
 // processes sharing the init's pid namespace (when it has its own).
 import { readdirSync, readlinkSync } from 'node:fs';
-import type { ContainerCgroup } from '../cgroup.ts';
+import type { CgroupManager } from '../cgroup.ts';
 import type { ContainerRecord } from './store.ts';
 
-export function containerPids(rec: ContainerRecord, cg: ContainerCgroup | null): number[] {
+export function containerPids(rec: ContainerRecord, cg: CgroupManager | null): number[] {
   if (cg) {
     try { return cg.pids(); } catch { /* fall back below */ }
   }

@@ -2,13 +2,13 @@
 // process (alive, same start time), the exec fifo (created = the init still
 // waits on it) and the cgroup freezer (paused).
 import { existsSync } from 'node:fs';
-import type { ContainerCgroup } from '../cgroup.ts';
+import type { CgroupManager } from '../cgroup.ts';
 import { isSameProcess } from './proc.ts';
 import type { ContainerRecord, StateStore } from './store.ts';
 
 export type Status = 'created' | 'running' | 'paused' | 'stopped';
 
-export function liveStatus(store: StateStore, rec: ContainerRecord, cg: ContainerCgroup | null): Status {
+export function liveStatus(store: StateStore, rec: ContainerRecord, cg: CgroupManager | null): Status {
   if (!rec.pid || !isSameProcess(rec.pid, rec.initStartTime)) return 'stopped';
   if (existsSync(store.fifo(rec.id))) return 'created';
   try {

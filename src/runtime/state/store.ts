@@ -4,6 +4,7 @@
 // container is "created", and a lock file that serializes verbs on one id.
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import type { SavedCgroup } from '../cgroups/index.ts';
 import type { Spec } from '../config/types.ts';
 import { RuntimeError } from '../errors.ts';
 import { procInfo, sleepSync } from './proc.ts';
@@ -21,8 +22,8 @@ export interface ContainerRecord {
   initStartTime: string;
   /** The config the container was created with (exec defaults, hooks at delete). */
   config: Spec;
-  /** The cgroup path the container was created in (as config.json gave it, or the default). */
-  cgroupsPath: string;
+  /** Where its cgroup is (null if made without one): a relative cgroupsPath depends on the caller's own cgroup. */
+  cgroup?: SavedCgroup;
 }
 
 const ID_RE = /^[\w+\-.]+$/;

@@ -4,7 +4,8 @@
 import { chmodSync, renameSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { native } from '../../common/native.ts';
-import { defaultCgroupsPath, openCgroup, type ContainerCgroup } from '../cgroup.ts';
+import { cgroupMountRecords, newCgroup, type CgroupManager } from '../cgroup.ts';
+import { compileSeccomp } from '../seccomp/index.ts';
 import type { RuntimeContext } from '../context.ts';
 import { RuntimeError } from '../errors.ts';
 import { runHooks } from '../hooks.ts';
@@ -50,36 +51,42 @@ export async function create(ctx: RuntimeContext, o: CreateOptions): Promise<Cre
   if (!proc.terminal && o.consoleSocket) throw new RuntimeError('cannot use console socket if runc will not detach or allocate tty');
   const preserveFds = o.preserveFds ?? 0;
   if (!Number.isInteger(preserveFds) || preserveFds < 0 || preserveFds > 1000) throw new RuntimeError(`invalid --preserve-fds ${preserveFds}`);
-  if (b.spec.linux?.seccomp) throw new RuntimeError('seccomp is not supported yet');
+  let seccomp: { program: Buffer; flags: number } | undefined;
+  if (b.spec.linux?.seccomp) {
+    const c = compileSeccomp(b.spec.linux.seccomp);
+    if (c.notify) throw new RuntimeError('seccomp SCMP_ACT_NOTIFY (listenerPath) is not supported yet');
+    for (const w of c.warnings) ctx.warn(`seccomp: ${w}`);
+    seccomp = { program: c.program, flags: c.flags };
+  }
+  const cg = newCgroup(b.spec.linux?.cgroupsPath, id);
   const { store } = ctx;
   store.claim(id);
   const unlock = store.lock(id);
-  let cg: ContainerCgroup | null = null;
+  let cgMade = false;
   let pid = 0;
   try {
     const fifo = store.fifo(id);
     native().mknod(fifo, S_IFIFO | 0o622, 0, 0);
     chmodSync(fifo, 0o622); // mknod's mode went through the umask
-    const cgroupsPath = defaultCgroupsPath(b.spec.linux?.cgroupsPath, id);
-    cg = await openCgroup(cgroupsPath, id);
-    if (cg) {
-      cg.create();
-      for (const w of cg.set(b.spec.linux?.resources ?? {}).warnings) ctx.warn(w);
-    }
+    cg.create();
+    cgMade = true;
+    for (const w of cg.set(b.spec.linux?.resources ?? {}).warnings) ctx.warn(w);
+    const saved = cg.saved();
     const record: ContainerRecord = {
       ociVersion: b.spec.ociVersion, id, pid: 0, bundle: b.dir, rootfs: b.rootfs, created: new Date().toISOString(),
-      owner: safeUser(), annotations: b.spec.annotations ?? {}, initStartTime: '', config: b.spec, cgroupsPath,
+      owner: safeUser(), annotations: b.spec.annotations ?? {}, initStartTime: '', config: b.spec, cgroup: saved,
     };
     const plan = buildCreatePlan({
       spec: b.spec, bundle: b.dir, rootfs: b.rootfs, execFifo: fifo, consoleSocket: o.consoleSocket,
-      noPivot: o.noPivot, preserveFds, monitor: o.monitor,
+      noPivot: o.noPivot, preserveFds, monitor: o.monitor, seccomp,
+      cgroupMounts: (dest, flags) => cgroupMountRecords(saved, dest, flags),
     });
     const launched = await launchExecutor({
       plan, preserveFds, stdio: o.stdio, until: 'ready',
       onPid: (p) => {
         pid = p;
         record.pid = p;
-        cg?.apply(p);
+        cg.apply(p);
         return hookState(record, 'creating');
       },
       onHooks: async () => {
@@ -96,7 +103,7 @@ export async function create(ctx: RuntimeContext, o: CreateOptions): Promise<Cre
     return { record, launched };
   } catch (err) {
     if (pid) try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
-    if (cg) await cg.destroy().catch((e: Error) => ctx.warn(`remove cgroup: ${e.message}`));
+    if (cgMade) await destroyCgroup(cg).catch((e: Error) => ctx.warn(`remove cgroup: ${e.message}`));
     store.remove(id);
     throw err;
   } finally {
@@ -106,4 +113,15 @@ export async function create(ctx: RuntimeContext, o: CreateOptions): Promise<Cre
 
 function safeUser(): string {
   try { return userInfo().username; } catch { return String(process.getuid?.() ?? ''); }
+}
+
+/** The init was just SIGKILLed: wait (bounded) until the cgroup is empty, then remove it. */
+async function destroyCgroup(cg: CgroupManager): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    let pids: number[] = [];
+    try { pids = cg.pids(); } catch { break; }
+    if (!pids.length) break;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  await cg.destroy();
 }

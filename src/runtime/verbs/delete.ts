@@ -1,6 +1,6 @@
 // delete: removes a stopped (or, with force, any) container: kills what is
 // left, runs the poststop hooks, removes its cgroup and state.
-import { openCgroup } from '../cgroup.ts';
+import { containerCgroup } from '../cgroup.ts';
 import type { RuntimeContext } from '../context.ts';
 import { RuntimeError } from '../errors.ts';
 import { runHooksWarn } from '../hooks.ts';
@@ -22,7 +22,7 @@ export async function del(ctx: RuntimeContext, id: string, force = false): Promi
   }
   const unlock = store.lock(id);
   try {
-    const cg = await openCgroup(rec.cgroupsPath, id);
+    const cg = containerCgroup(rec);
     const status = liveStatus(store, rec, cg);
     if ((status === 'running' || status === 'paused') && !force) throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${status}`);
     if (status !== 'stopped') {

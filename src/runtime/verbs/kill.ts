@@ -1,6 +1,6 @@
 // kill: sends a signal to the container's init, or with `all` to every
 // process in it.
-import { openCgroup } from '../cgroup.ts';
+import { containerCgroup } from '../cgroup.ts';
 import type { RuntimeContext } from '../context.ts';
 import { RuntimeError } from '../errors.ts';
 import { containerPids } from '../state/pids.ts';
@@ -8,7 +8,7 @@ import { liveStatus } from '../state/status.ts';
 
 export async function kill(ctx: RuntimeContext, id: string, signal: number, all = false): Promise<void> {
   const rec = ctx.store.read(id);
-  const cg = await openCgroup(rec.cgroupsPath, id);
+  const cg = containerCgroup(rec);
   const status = liveStatus(ctx.store, rec, cg);
   if (status === 'stopped' && !all) throw new RuntimeError('container not running');
   if (all) {

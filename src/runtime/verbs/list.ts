@@ -1,5 +1,5 @@
 // list: every container under --root, as runc prints them.
-import { openCgroup } from '../cgroup.ts';
+import { containerCgroup } from '../cgroup.ts';
 import type { RuntimeContext } from '../context.ts';
 import { liveStatus, ociState } from '../state/status.ts';
 
@@ -8,7 +8,7 @@ export async function list(ctx: RuntimeContext): Promise<Record<string, unknown>
   for (const id of ctx.store.ids()) {
     let rec;
     try { rec = ctx.store.read(id); } catch { continue; }
-    out.push(ociState(rec, liveStatus(ctx.store, rec, await openCgroup(rec.cgroupsPath, id))));
+    out.push(ociState(rec, liveStatus(ctx.store, rec, containerCgroup(rec))));
   }
   return out;
 }

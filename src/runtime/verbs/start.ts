@@ -1,7 +1,7 @@
 // start: opens the exec fifo for reading, which lets the waiting container
 // process through to execve; then runs the poststart hooks.
 import { closeSync, constants, openSync, readSync, unlinkSync } from 'node:fs';
-import { openCgroup } from '../cgroup.ts';
+import { containerCgroup } from '../cgroup.ts';
 import type { RuntimeContext } from '../context.ts';
 import { RuntimeError } from '../errors.ts';
 import { runHooksWarn } from '../hooks.ts';
@@ -15,7 +15,7 @@ export async function start(ctx: RuntimeContext, id: string): Promise<void> {
   const rec = store.read(id);
   const unlock = store.lock(id);
   try {
-    const status = liveStatus(store, rec, await openCgroup(rec.cgroupsPath, id));
+    const status = liveStatus(store, rec, containerCgroup(rec));
     if (status === 'stopped') throw new RuntimeError('cannot start a container that has stopped');
     if (status !== 'created') throw new RuntimeError('cannot start an already running container');
     const fd = openSync(store.fifo(id), constants.O_RDONLY | constants.O_NONBLOCK);
