@@ -103,10 +103,20 @@ static void connect_console(void) {
   if (connect(g_console, (struct sockaddr *)&sa, sizeof sa) < 0) die_errno("connect console socket %s", path);
 }
 
+/* The host's /proc, opened before joining a mount namespace (exec) whose
+ * /proc shows another pid namespace. */
+static int g_proc = -1;
+
 static void write_child_file(pid_t pid, const char *name, const char *data) {
   char path[64];
-  snprintf(path, sizeof path, "/proc/%d/%s", pid, name);
-  if (write_file(path, data, strlen(data)) < 0) die_errno("write %s", path);
+  snprintf(path, sizeof path, "%d/%s", pid, name);
+  int fd = openat(g_proc, path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) die_errno("open /proc/%s", path);
+  ssize_t n = write(fd, data, strlen(data));
+  int e = errno;
+  close(fd);
+  errno = e;
+  if (n != (ssize_t)strlen(data)) die_errno("write /proc/%s", path);
 }
 
 static volatile pid_t g_child;
@@ -141,6 +151,8 @@ int main(int argc, char **argv) {
   close(planfd);
   int exec_mode = strcmp(plan_str("mode", "create"), "exec") == 0;
 
+  g_proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (g_proc < 0) die_errno("open /proc");
   connect_console();
   const char *fifo = plan_str("exec_fifo", NULL);
   if (fifo) {

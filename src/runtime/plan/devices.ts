@@ -33,3 +33,26 @@ export function deviceRecords(devices: Device[] | undefined, bind: boolean): Pla
   for (const [target, link] of LINKS) recs.push(['symlink', target, link]);
   return recs;
 }
+
+/**
+ * The device cgroup rules every container gets after its own (as runc adds
+ * them): mknod of anything, the default nodes, the console and ptys, and
+ * each configured device.
+ */
+export function withDefaultDeviceRules(resources: Record<string, unknown> | undefined, devices: Device[] | undefined): Record<string, unknown> | undefined {
+  const rules = resources?.['devices'];
+  if (!Array.isArray(rules)) return resources;
+  const allow = (type: string, major?: number, minor?: number): Record<string, unknown> => {
+    const r: Record<string, unknown> = { allow: true, type, access: type === 'c' || type === 'b' ? 'rwm' : 'rwm' };
+    if (major !== undefined) r['major'] = major;
+    if (minor !== undefined) r['minor'] = minor;
+    return r;
+  };
+  const extra = [
+    { allow: true, type: 'c', access: 'm' }, { allow: true, type: 'b', access: 'm' },
+    ...DEFAULT_DEVICES.map((d) => allow('c', d.major, d.minor)),
+    allow('c', 5, 1), allow('c', 136), allow('c', 5, 2),
+    ...(devices ?? []).filter((d) => d.type !== 'p').map((d) => allow(d.type === 'u' ? 'c' : d.type, d.major, d.minor)),
+  ];
+  return { ...resources, devices: [...rules, ...extra] };
+}
