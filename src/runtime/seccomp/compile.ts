@@ -72,6 +72,17 @@ function allows(action: number): boolean {
   return a === RET.ALLOW || a === RET.LOG || a === RET.TRACE;
 }
 
+/**
+ * runc's rule: when two conditions of one rule name the same argument, each
+ * condition becomes a rule of its own (ORed), as runc has always done;
+ * matching runc matters more than the range a reader might expect.
+ */
+function runcSplit(rule: Rule): Rule[] {
+  const seen = new Set<number>();
+  const repeated = rule.args.some((a) => seen.size === seen.add(a.index).size);
+  return repeated ? rule.args.map((a) => ({ ...rule, args: [a] })) : [rule];
+}
+
 /** The outcome of each syscall number the policy names on one architecture, and the highest number named. */
 function outcomes(policy: SeccompPolicy, arch: Arch): { byNr: Map<number, Outcome>; max: number | undefined } {
   const table = syscallMap(arch);
@@ -84,9 +95,9 @@ function outcomes(policy: SeccompPolicy, arch: Arch): { byNr: Map<number, Outcom
       if (max === undefined || nr > max) max = nr;
       // Same action as the default: redundant, and runc drops it (libseccomp refuses it).
       if (rule.action === policy.defaultAction) continue;
-      const list = rulesByNr.get(nr);
-      if (list) list.push(rule);
-      else rulesByNr.set(nr, [rule]);
+      const list = rulesByNr.get(nr) ?? [];
+      list.push(...runcSplit(rule));
+      rulesByNr.set(nr, list);
     }
   }
   const byNr = new Map<number, Outcome>();

@@ -34,7 +34,13 @@ export function expected(spec: unknown, arch: Arch, nr: number, args: readonly b
   const rules = p.rules.filter((r) => r.action !== p.defaultAction && r.names.some((n) => names.has(n)));
   const plain = rules.find((r) => r.args.length === 0);
   if (plain) return plain.action;
-  for (const r of rules) if (r.args.every((c) => holds(c, args[c.index] ?? 0n, arch === 'i386' || arch === 'x32'))) return r.action;
+  const bits32 = arch === 'i386' || arch === 'x32';
+  for (const r of rules) {
+    const ok = (c: (typeof r.args)[number]): boolean => holds(c, args[c.index] ?? 0n, bits32);
+    // runc: a rule naming one argument twice means "any condition", else "all conditions".
+    const repeated = new Set(r.args.map((c) => c.index)).size !== r.args.length;
+    if (repeated ? r.args.some(ok) : r.args.every(ok)) return r.action;
+  }
   const act = (p.defaultAction & RET_ACTION_MASK) >>> 0;
   const allowLike = act === RET.ALLOW || act === RET.LOG || act === RET.TRACE;
   const unsigned = nr >>> 0;
