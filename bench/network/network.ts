@@ -123,7 +123,12 @@ try {
     'sh', '-c', `mkdir -p /www && dd if=/dev/zero of=/www/big bs=1M count=${MB} 2>/dev/null && exec httpd -f -p 80 -h /www`]);
   const dockerUrl = `http://127.0.0.1:${hostPort}/big`;
   await waitHttp(dockerUrl, size);
+  // What networking costs per container in dockerd: `run` on the default bridge minus `run --network none`.
   const runs = Math.max(3, Math.min(RUNS, 10));
+  const withBridge = await timeRuns(() => docker!.docker(['run', '--rm', 'busybox', 'true']), runs);
+  const withNone = await timeRuns(() => docker!.docker(['run', '--rm', '--network', 'none', 'busybox', 'true']), runs);
+  extra.push(`dockerd: run --rm busybox true ${median(withBridge).toFixed(1)} ms on the bridge, ${median(withNone).toFixed(1)} ms with --network none: networking costs ${(median(withBridge) - median(withNone)).toFixed(1)} ms per container (Dray's connect+disconnect above)`);
+
   const d: number[] = [], p: number[] = [];
   for (let i = 0; i < runs; i++) { d.push(await download(drayUrl, size)); p.push(await download(dockerUrl, size)); }
   rows.push({ name: `GET ${MB} MB via 127.0.0.1 -p (dray DNAT vs docker-proxy)`, dray: d, peer: p });

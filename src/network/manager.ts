@@ -565,7 +565,11 @@ export class NetworkManager {
     this.store.tx(() => {
       for (const e of this.store.endpoints()) {
         const ns = liveNs.get(e.containerId) ?? live(e.containerId);
-        if (ns) { liveNs.set(e.containerId, ns); continue; }
+        if (ns) {
+          liveNs.set(e.containerId, ns);
+          if (ns !== e.netns) this.store.setEndpointNetns(e.id, ns); // a restarted container has a new pid
+          continue;
+        }
         this.store.deletePorts(e.containerId);
         this.store.deleteEndpoint(e.id);
         report.endpointsRemoved++;

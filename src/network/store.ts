@@ -130,6 +130,10 @@ export class NetworkStore {
       JSON.stringify(e.aliases), JSON.stringify(e.links), JSON.stringify(e.dnsServers), +e.staticIp, e.created);
   }
 
+  setEndpointNetns(id: string, netns: string): void {
+    this.db.prepare('UPDATE network_endpoints SET netns = ? WHERE id = ?').run(netns, id);
+  }
+
   deleteEndpoint(id: string): void {
     this.db.prepare('DELETE FROM network_endpoints WHERE id = ?').run(id);
   }

@@ -9,6 +9,7 @@ import { decodeAttrs, decodeMessages, encodeAttrs, encodeMessage, ifinfomsg, ipv
 import { allocateAddress, checkStaticAddress, choosePool, cidrsOverlap, hostRoutes, ipToInt, intToIp, parseCidr, subnetFromConfig } from '../../src/network/ipam.ts';
 import { Firewall } from '../../src/network/firewall.ts';
 import { hostsFile, parseExtraHost, parseResolvConf, resolvConfFile } from '../../src/network/files.ts';
+import { portSpecs, portsJson } from '../../src/network/ports.ts';
 
 test('netlink: attributes pad to 4 bytes, nest, and decode back', () => {
   const enc = encodeAttrs([{ type: 3, value: Buffer.from('eth0\0') }, { type: 18, value: [{ type: 1, value: Buffer.from('veth\0') }] }]);
@@ -94,4 +95,22 @@ test('/etc/hosts and resolv.conf as Docker writes them', () => {
   assert.equal(resolvConfFile({ hostname: 'h', dns: ['9.9.9.9'], dnsSearch: ['a.b'], dnsOptions: ['rotate'] }, host, false), 'search a.b\nnameserver 9.9.9.9\noptions rotate\n');
   assert.equal(resolvConfFile({ hostname: 'h' }, parseResolvConf('nameserver 127.0.0.1\n'), false), 'nameserver 8.8.8.8\nnameserver 8.8.4.4\n');
   assert.equal(resolvConfFile({ hostname: 'h' }, host, true), 'search corp.example\nnameserver 127.0.0.11\noptions ndots:0 edns0\n');
+});
+
+test('ports: PortBindings and PublishAllPorts to specs, published ports to NetworkSettings.Ports', () => {
+  const specs = portSpecs({ '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }, { HostPort: '' }], '53/udp': [{ HostPort: '5300-5310' }], '9000': null },
+    { '80/tcp': {}, '443/tcp': {} }, true);
+  assert.deepEqual(specs, [
+    { proto: 'tcp', containerPort: 9000, hostIp: '', hostPort: 0 }, // integer-like keys come first in a JS object
+    { proto: 'tcp', containerPort: 80, hostIp: '127.0.0.1', hostPort: 8080 },
+    { proto: 'tcp', containerPort: 80, hostIp: '', hostPort: 0 },
+    { proto: 'udp', containerPort: 53, hostIp: '', hostPort: 5300, hostPortEnd: 5310 },
+    { proto: 'tcp', containerPort: 443, hostIp: '', hostPort: 0 },
+  ]);
+  assert.throws(() => portSpecs({ '80/xyz': [] }, {}, false), /invalid port/);
+  assert.throws(() => portSpecs({ '70000/tcp': [] }, {}, false), /invalid port/);
+  assert.throws(() => portSpecs({ '80/tcp': [{ HostPort: 'abc' }] }, {}, false), /invalid hostPort/);
+  assert.throws(() => portSpecs({ '80/tcp': [{ HostPort: '90-80' }] }, {}, false), /invalid hostPort/);
+  assert.deepEqual(portsJson([{ proto: 'tcp', containerPort: 80, hostIp: '0.0.0.0', hostPort: 32768 }], { '80/tcp': {}, '443': {} }),
+    { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '32768' }], '443/tcp': null });
 });
