@@ -13,16 +13,21 @@ function unescape(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
 
-/** Mount points of this process at or under `dir`, deepest first. */
-export function mountPointsUnder(dir: string): string[] {
-  const out: string[] = [];
+/** This process's mounts: each mount point and its optional fields (shared:N, master:N). */
+export function readMountInfo(): { point: string; optional: string[] }[] {
+  const out: { point: string; optional: string[] }[] = [];
   for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
     const f = line.split(' ');
-    if (f.length < 5) continue;
-    const p = unescape(f[4] as string);
-    if (isWithin(p, dir)) out.push(p);
+    const sep = f.indexOf('-');
+    if (sep < 6) continue;
+    out.push({ point: unescape(f[4] as string), optional: f.slice(6, sep) });
   }
-  return out.sort((a, b) => b.length - a.length);
+  return out;
+}
+
+/** Mount points of this process at or under `dir`, deepest first. */
+export function mountPointsUnder(dir: string): string[] {
+  return readMountInfo().map((m) => m.point).filter((p) => isWithin(p, dir)).sort((a, b) => b.length - a.length);
 }
 
 export function isMountPoint(path: string): boolean {

@@ -10,10 +10,11 @@
 //  inspectMounts: the `Mounts` array of container inspect.
 // Everything is validated before anything is created; a failure after
 // that releases what this plan took.
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { apiVersionAtLeast } from '../engine/api/api-version.ts';
 import { badRequest, notFound, serverError } from '../engine/api/errors.ts';
+import { readMountInfo } from './backend.ts';
 import { copyUpOnce } from './copy-up.ts';
 import {
   forbiddenDestination, modeIsReadWrite, parseBind, parseMount, parseVolumesFrom, validateTmpfsDestination,
@@ -321,12 +322,8 @@ export function ociMounts(mountPoints: MountPoint[], tmpfs: Record<string, strin
 function requirePropagation(path: string, kinds: ('shared' | 'master')[]): void {
   const real = realpathOrUndefined(path) ?? path;
   let best: { point: string; optional: string[] } | undefined;
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const f = line.split(' ');
-    const sep = f.indexOf('-');
-    if (sep < 6) continue;
-    const point = (f[4] as string).replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-    if (isWithin(real, point) && (!best || point.length >= best.point.length)) best = { point, optional: f.slice(6, sep) };
+  for (const m of readMountInfo()) {
+    if (isWithin(real, m.point) && (!best || m.point.length >= best.point.length)) best = m;
   }
   if (!best) return;
   if (best.optional.some((o) => kinds.some((k) => o.startsWith(`${k}:`)))) return;
@@ -336,11 +333,9 @@ function requirePropagation(path: string, kinds: ('shared' | 'master')[]): void 
 
 /** Docker's container inspect `Mounts` (Name and Driver only for volumes). */
 export function inspectMounts(mountPoints: MountPoint[]): InspectMount[] {
-  return mountPoints.map((m) => {
-    const e: InspectMount = { Type: m.Type, Source: m.Source, Destination: m.Destination, Mode: m.Mode, RW: m.RW, Propagation: m.Propagation };
-    if (m.Type === 'volume') return { Type: m.Type, Name: m.Name, Source: m.Source, Destination: m.Destination, Driver: m.Driver, Mode: m.Mode, RW: m.RW, Propagation: m.Propagation };
-    return e;
-  });
+  return mountPoints.map((m) => (m.Type === 'volume'
+    ? { Type: m.Type, Name: m.Name, Source: m.Source, Destination: m.Destination, Driver: m.Driver, Mode: m.Mode, RW: m.RW, Propagation: m.Propagation }
+    : { Type: m.Type, Source: m.Source, Destination: m.Destination, Mode: m.Mode, RW: m.RW, Propagation: m.Propagation }));
 }
 
 /**

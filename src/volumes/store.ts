@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { migrate, openDatabase, transaction } from '../common/sqlite.ts';
 import { compareApiVersions } from '../engine/api/api-version.ts';
-import { badRequest, conflict, notFound } from '../engine/api/errors.ts';
+import { badRequest, conflict, notFound, serverError } from '../engine/api/errors.ts';
 import { diskUsage } from '../images/snapshots/usage.ts';
 import { isMountPoint, mountBackend, removeDirSafely, unmountAll } from './backend.ts';
 import { boolFilter, checkKeys, LIST_FILTERS, matches, matchesLabels, PRUNE_FILTERS, type Filters } from './filters.ts';
@@ -153,8 +153,7 @@ export class VolumeStore {
       if (opts.reference) this.#addRef(name, opts.reference);
       return this.#info(existing);
     }
-    const dir = join(this.volumesDir, name);
-    mkdirSync(join(dir, '_data'), { recursive: true, mode: 0o755 });
+    this.#makeDirs(name);
     syncDir(this.volumesDir);
     const created = rfc3339(new Date());
     transaction(this.db, () => {
@@ -362,9 +361,26 @@ export class VolumeStore {
     };
   }
 
+  /**
+   * Makes <name>/_data where missing. What a container binds must be these
+   * directories themselves: a symlink put in place of either would hand out
+   * (or create files in) whatever it points to.
+   */
+  #makeDirs(name: string): void {
+    for (const p of [join(this.volumesDir, name), this.mountpoint(name)]) {
+      try {
+        const st = lstatSync(p);
+        if (st.isSymbolicLink() || !st.isDirectory()) throw serverError(`volume ${name}: ${p} is not a directory in the volumes folder`);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        mkdirSync(p, { mode: 0o755 });
+      }
+    }
+  }
+
   #ensureMounted(r: Row): void {
     const target = this.mountpoint(r.name);
-    mkdirSync(target, { recursive: true, mode: 0o755 });
+    this.#makeDirs(r.name);
     const backend = backendMount(parseMap(r.options));
     if (backend && !isMountPoint(target)) mountBackend(backend, target);
   }
@@ -399,7 +415,11 @@ export class VolumeStore {
       // A create that never committed: remove it only when it holds nothing.
       if (isEmptyVolumeDir(path)) removeDirSafely(path);
     }
-    for (const name of known) mkdirSync(this.mountpoint(name), { recursive: true, mode: 0o755 });
+    for (const name of known) {
+      try {
+        this.#makeDirs(name);
+      } catch { /* refused again, with the reason, when the volume is used */ }
+    }
   }
 }
 

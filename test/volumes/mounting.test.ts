@@ -124,3 +124,18 @@ test('a tmpfs volume that cannot mount reports Docker\'s error and takes no refe
   assert.deepEqual(store.refs('broken'), []);
   store.remove('broken');
 });
+
+test('shared/slave bind propagation needs a propagating source mount, and asks for a matching rootfs propagation', needsRoot, (t) => {
+  const { store } = tempStore(t);
+  const src = tempDir(t);
+  native().mount(src, src, null, MS.BIND, null); // unmounted by tempDir's cleanup
+  native().mount(null, src, null, MS.PRIVATE, null);
+  const plan = planMounts({ Binds: [`${src}:/s:rshared`] }, { store, containerId: 'c1' });
+  assert.throws(() => ociMounts(plan.mountPoints, {}, { store, containerId: 'c1' }), { status: 500, message: `path ${src} is mounted on ${src} but it is not a shared mount` });
+  native().mount(null, src, null, MS.SHARED, null);
+  const shared = ociMounts(plan.mountPoints, {}, { store, containerId: 'c1' });
+  assert.deepEqual(shared.mounts[0]?.options, ['rbind', 'rshared']);
+  assert.equal(shared.rootfsPropagation, 'rshared');
+  const slave = ociMounts(planMounts({ Binds: [`${src}:/s:rslave`] }, { store, containerId: 'c2' }).mountPoints, {}, { store, containerId: 'c2' });
+  assert.equal(slave.rootfsPropagation, 'rslave');
+});

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { openDatabase } from '../../src/common/sqlite.ts';
@@ -235,4 +235,19 @@ test('recovery on open: uncommitted creates vanish when empty, interrupted remov
   assert.deepEqual(readdirSync(vols).sort(), ['alive', 'stranger']);
   assert.equal(readFileSync(join(store.mountpoint('alive'), 'f'), 'utf8'), 'alive');
   assert.deepEqual(store.list().map((v) => v.Name), ['alive']);
+});
+
+test('a volume directory or _data replaced by a symlink is never handed out', (t) => {
+  const { store } = tempStore(t);
+  const v = store.create({ Name: 'victim' });
+  rmdirSync(v.Mountpoint);
+  symlinkSync('/etc', v.Mountpoint);
+  assert.deepEqual(errorOf(() => store.acquire('victim', 'c1')), { status: 500, message: `volume victim: ${v.Mountpoint} is not a directory in the volumes folder` });
+  assert.deepEqual(store.refs('victim'), []);
+  const w = store.create({ Name: 'victim2' });
+  const dir = join(store.volumesDir, 'victim2');
+  rmSync(dir, { recursive: true });
+  symlinkSync(tempDir(t), dir);
+  assert.equal(errorOf(() => store.acquire('victim2', 'c1')).status, 500);
+  assert.ok(w);
 });
