@@ -15,11 +15,10 @@
 // snapshot directory is private to the snapshotter, so nothing races these checks.
 import { createHash } from 'node:crypto';
 import {
-  chmodSync, constants, copyFileSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync,
-  readdirSync, rmSync, symlinkSync,
+  chmodSync, closeSync, constants, copyFileSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync,
+  openSync, readdirSync, rmSync, symlinkSync, writeSync,
 } from 'node:fs';
 import type { Stats } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { native } from '../../common/native.ts';
@@ -33,6 +32,7 @@ import { LayerSecurityError, checkSymlinkTarget, entryComponents } from './paths
 import { readTar } from './tar-reader.ts';
 import type { TarHeader } from './tar-reader.ts';
 import { LayerView } from './view.ts';
+import { lstatOrNull } from './fs-util.ts';
 
 export interface ApplyResult {
   /** sha256:<hex> of the uncompressed tar */
@@ -60,14 +60,6 @@ export class DiffIdMismatchError extends Error {
 const MODE_TYPE = { char: 0o020000, block: 0o060000, fifo: 0o010000 } as const;
 const XATTR_PREFIX = 'SCHILY.xattr.';
 
-function lstatOrNull(p: string): Stats | null {
-  try {
-    return lstatSync(p);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-}
 
 /** Applies one layer. On failure the target is left part-written: the caller removes the snapshot. */
 export async function applyLayer(src: Readable | AsyncIterable<Buffer>, target: ApplyTarget, opts: ApplyOptions = {}): Promise<ApplyResult> {
@@ -111,6 +103,13 @@ class LayerWriter {
   private readonly written = new Set<string>();
   /** paths verified to be real directories in the top layer */
   private readonly dirs = new Set<string>(['']);
+  /**
+   * Directories this application created: below one, a path neither written
+   * nor whited out by this layer cannot exist yet, so it needs no lstat.
+   */
+  private readonly fresh = new Set<string>();
+  /** whiteouts this layer made in the top directory */
+  private readonly whitedOut = new Set<string>();
   /** directory times, set last (writing children changes them) */
   private readonly dirTimes: [string, number][] = [];
 
@@ -127,7 +126,7 @@ class LayerWriter {
   /** Removes a path from the top layer, never following symlinks. */
   private removeTop(rel: string): void {
     rmSync(join(this.top, rel), { recursive: true, force: true });
-    for (const d of this.dirs) if (d === rel || d.startsWith(rel + '/')) this.dirs.delete(d);
+    for (const set of [this.dirs, this.fresh]) for (const d of set) if (d === rel || d.startsWith(rel + '/')) set.delete(d);
   }
 
   /**
@@ -147,6 +146,7 @@ class LayerWriter {
         mkdirSync(p, 0o755);
         setOpaque(p);
         this.dirs.add(rel);
+        this.fresh.add(rel);
         continue;
       }
       if (st) {
@@ -160,6 +160,7 @@ class LayerWriter {
       mkdirSync(p, 0o755);
       if (below) this.copyMeta(below.path, below.st, p);
       this.dirs.add(rel);
+      this.fresh.add(rel);
     }
   }
 
@@ -186,7 +187,9 @@ class LayerWriter {
     const parent = comps.slice(0, -1);
     this.ensureDir(parent, h.name);
     const p = this.abs(comps);
-    const st = comps.length ? lstatOrNull(p) : lstatSync(p);
+    const parentRel = parent.join('/');
+    const unseen = comps.length > 0 && this.fresh.has(parentRel) && !this.written.has(rel) && !this.whitedOut.has(rel);
+    const st = unseen ? null : comps.length ? lstatOrNull(p) : lstatSync(p);
     let opaque = false;
     if (comps.length === 0) {
       if (h.type !== 'dir') throw new LayerSecurityError(h.name, 'the root must be a directory');
@@ -197,16 +200,23 @@ class LayerWriter {
     }
     switch (h.type) {
       case 'dir':
-        if (comps.length && !(st?.isDirectory())) mkdirSync(p, 0o700);
+        if (comps.length && !(st?.isDirectory())) {
+          mkdirSync(p, 0o700);
+          this.fresh.add(rel);
+        }
         if (opaque) setOpaque(p);
         this.dirs.add(rel);
         break;
       case 'file': {
-        const fd = await open(p, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+        // Synchronous writes: a layer is mostly small files, and three thread-pool
+        // round trips per file (open, write, close) cost more than the writes.
+        const fd = openSync(p, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
         try {
-          for await (const c of body) await fd.write(c);
+          for await (const c of body) {
+            for (let off = 0; off < c.length;) off += writeSync(fd, c, off, c.length - off);
+          }
         } finally {
-          await fd.close();
+          closeSync(fd);
         }
         break;
       }
@@ -294,7 +304,10 @@ class LayerWriter {
     // A whiteout only hides what lower layers have, never what this layer wrote.
     if (this.written.has(rel)) return;
     this.removeTop(rel);
-    if (this.overlay) makeWhiteout(join(this.top, rel));
+    if (this.overlay) {
+      makeWhiteout(join(this.top, rel));
+      this.whitedOut.add(rel);
+    }
   }
 
   finish(): void {

@@ -29,6 +29,7 @@ import { OPAQUE_WHITEOUT, OVERLAY_XATTR_PREFIX, WHITEOUT_PREFIX, isOpaque } from
 import { END_OF_ARCHIVE, encodeHeader, padding } from './tar-writer.ts';
 import type { WriteHeader } from './tar-writer.ts';
 import type { TarType } from './tar-reader.ts';
+import { lstatBigOrNull as lstatOrNull } from './fs-util.ts';
 
 export interface DiffResult {
   /** sha256 of the blob as written (compressed) */
@@ -58,14 +59,6 @@ interface Node {
 
 const XATTR = 'SCHILY.xattr.';
 
-function lstatOrNull(p: string): BigIntStats | null {
-  try {
-    return lstatSync(p, { bigint: true });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-}
 
 /** A directory held open; its entries resolve like openat(fd, name). */
 export class Dir {

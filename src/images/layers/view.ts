@@ -4,11 +4,11 @@
 // an opaque directory hides lower directories of the same name. A symlink or
 // a file where a directory is needed is refused, never followed: this is what
 // makes entries like "lib/x" (lib -> /etc in a lower layer) harmless.
-import { lstatSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import { isOpaque, isWhiteout } from './overlay-fs.ts';
 import { LayerSecurityError } from './paths.ts';
+import { lstatOrNull } from './fs-util.ts';
 
 export interface Found {
   /** 0 is the top (the directory being written), then the lowers */
@@ -17,15 +17,6 @@ export interface Found {
   st: Stats;
 }
 
-function lstatOrNull(p: string): Stats | null {
-  try {
-    return lstatSync(p);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return null;
-    throw err;
-  }
-}
 
 export class LayerView {
   readonly layers: string[];
