@@ -83,6 +83,8 @@ export class BridgePlumbing {
     }
     const inner = Rtnetlink.open(p.netns);
     try {
+      // Hairpin: the bridge may send a frame back out the port it came in on (a container calling its own published port).
+      writeFileSync(`/sys/class/net/${p.hostVeth}/brport/hairpin_mode`, '1');
       const dev = inner.link(p.ifname);
       if (!dev) throw new Error(`${p.ifname} did not appear in ${p.netns}`);
       inner.addAddress(dev.index, p.ip, p.prefixLen);

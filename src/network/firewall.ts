@@ -85,6 +85,10 @@ export class Firewall {
       const dst = p.hostIp && p.hostIp !== '0.0.0.0' ? `-d ${p.hostIp}/32 ` : '';
       n.push(`-A ${c.dnat} ${dst}-p ${p.proto} -m ${p.proto} --dport ${p.hostPort} -j DNAT --to-destination ${p.containerIp}:${p.containerPort}`);
     }
+    for (const p of ports) {
+      // Hairpin: a container reaching its own published port through a host address gets its reply via the host.
+      n.push(`-A ${c.post} -s ${p.containerIp}/32 -d ${p.containerIp}/32 -p ${p.proto} -m ${p.proto} --dport ${p.containerPort} -j MASQUERADE`);
+    }
     for (const net of networks) {
       if (!net.internal && net.masquerade) n.push(`-A ${c.post} -s ${net.subnet} ! -o ${net.bridge} -j MASQUERADE`);
       // Connections to a published port from the host's loopback keep 127.0.0.1 as source after DNAT: rewrite it.

@@ -348,9 +348,10 @@ export class NetworkManager {
 
   /** Everything of a container, at stop or removal: endpoints, published ports, DNS. */
   disconnectAll(containerId: string): void {
+    // The DNS sockets hold the container's namespace alive: close them first.
+    this.dns.detach(containerId);
     for (const ep of this.store.endpoints({ containerId })) this.removeEndpoint(ep);
     this.store.deletePorts(containerId);
-    this.dns.detach(containerId);
     this.applyFirewall();
   }
 

@@ -128,6 +128,8 @@ test('published ports answer on 127.0.0.1 and on the bridge address; random port
   assert.equal(await (await fetch(`http://127.0.0.1:${loop.hostPort}/`)).text(), 'hello from alpha\n');
   assert.equal(await (await fetch(`http://127.0.0.1:${any.hostPort}/`)).text(), 'hello from alpha\n');
   assert.equal(await (await fetch(`http://${ea.Gateway}:${any.hostPort}/`)).text(), 'hello from alpha\n');
+  // Hairpin: the container reaches its own published port through a host address.
+  assert.match(await env.get(a.name, ea.Gateway, any.hostPort), /hello from alpha/);
   // Bound to 127.0.0.1 only: the bridge address does not forward it.
   await assert.rejects(fetch(`http://${ea.Gateway}:${loop.hostPort}/`, { signal: AbortSignal.timeout(3000) }));
 
@@ -290,7 +292,7 @@ test('reconcile after a crash removes what belonged to dead containers and rebui
   const nat = execFileSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' });
   assert.ok(nat.includes(`--dport ${pa!.hostPort} `), 'the live container\'s port is back');
   assert.ok(!nat.includes(`--dport ${pb!.hostPort} `), 'the dead container\'s port is gone');
-  assert.equal(countState(env.pools).rules, rulesBefore - 2, 'its DNAT and FORWARD rules are gone, nothing else');
+  assert.equal(countState(env.pools).rules, rulesBefore - 3, 'its DNAT, FORWARD and hairpin rules are gone, nothing else');
   assert.equal(await (await fetch(`http://127.0.0.1:${pa!.hostPort}/`)).text(), 'hello from alpha\n');
   const ns = await env.exec(a.name, ['/bin/busybox', 'nslookup', 'alpha', '127.0.0.11']);
   assert.match(ns.out, new RegExp(ea.IPAddress.replaceAll('.', '\\.')), 'the DNS listener is back');
