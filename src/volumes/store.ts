@@ -20,11 +20,11 @@ import { join } from 'node:path';
 import { migrate, openDatabase, transaction } from '../common/sqlite.ts';
 import { compareApiVersions } from '../engine/api/api-version.ts';
 import { badRequest, conflict, notFound, serverError } from '../engine/api/errors.ts';
-import { diskUsage } from '../images/snapshots/usage.ts';
 import { isMountPoint, mountBackend, removeDirSafely, unmountAll } from './backend.ts';
 import { boolFilter, checkKeys, LIST_FILTERS, matches, matchesLabels, PRUNE_FILTERS, type Filters } from './filters.ts';
 import { ANONYMOUS_LABEL, anonymousName, isValidName, validateName } from './names.ts';
 import { backendMount, validateDriverOptions } from './options.ts';
+import { volumeSize } from './usage.ts';
 
 export const VOLUMES_COMPONENT = 'volumes';
 export const LOCAL_DRIVER = 'local';
@@ -92,9 +92,6 @@ interface Row {
   created_at: string;
   copy_state: string | null;
 }
-
-/** Entries counted per volume when sizing (system df): a runaway tree answers -1. */
-export const MAX_SIZE_ENTRIES = 1_000_000;
 
 const TRASH_PREFIX = '.trash-';
 
@@ -393,7 +390,7 @@ export class VolumeStore {
 
   async #size(r: Row): Promise<number> {
     try {
-      return (await diskUsage(this.mountpoint(r.name), MAX_SIZE_ENTRIES)).size;
+      return await volumeSize(this.mountpoint(r.name));
     } catch {
       return -1;
     }
