@@ -10,6 +10,7 @@ import type { Snapshotter } from '../../src/images/snapshots/types.ts';
 import { needsRoot } from '../support/root.ts';
 import { buildBusyboxRootfs } from '../images/busybox-rootfs.ts';
 import { tempDir, unmountAfter } from './helpers.ts';
+import { processesMentioning } from '../harness/cleanup.ts';
 import type { TestContext } from './helpers.ts';
 
 function open(t: TestContext, kind: 'overlay' | 'naive', root: string): Snapshotter {
@@ -205,3 +206,41 @@ test('overlay: a busybox rootfs chain mounted is a real root (chroot runs busybo
     assert.equal(execFileSync('chroot', [mnt, '/bin/busybox', 'echo', 'ok'], { encoding: 'utf8' }), 'ok\n');
   });
 });
+
+for (const kind of ['overlay', 'naive'] as const) {
+  test(`${kind}: killed at random points (SIGKILL), the records and directories stay consistent`, async (t) => {
+    const root = tempDir(t);
+    const { spawn } = await import('node:child_process');
+    for (let round = 0; round < 4; round++) {
+      const child = spawn(process.execPath, [new URL('./crash-child.ts', import.meta.url).pathname, root, kind], { stdio: ['ignore', 'pipe', 'inherit'] });
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.once('data', () => resolve());
+        child.once('exit', (code) => reject(new Error(`child exited early (${code})`)));
+      });
+      await new Promise((r) => setTimeout(r, 50 + Math.floor(Math.random() * 250)));
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      // A naive copy (cp) the child had started outlives it: let it finish, or end it.
+      for (let i = 0; i < 100 && processesMentioning([root]).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+      for (const pid of processesMentioning([root])) process.kill(pid, 'SIGKILL');
+      const s = kind === 'overlay' ? new OverlaySnapshotter(root) : new NaiveSnapshotter(root);
+      try {
+        const keys: string[] = [];
+        s.walk((i) => keys.push(i.key));
+        assert.ok(keys.length > 0);
+        // Every record has its directory, and (after recovery) every directory a record.
+        const dirs = readdirSync(join(root, 'snapshots')).sort();
+        const want: string[] = [];
+        for (const k of keys) {
+          assert.ok(existsSync(s.dir(k)), `record ${k} without its directory`);
+          want.push(s.dir(k).split('/').at(-2) as string);
+        }
+        assert.deepEqual(dirs, want.sort());
+        // And the chain still works: a committed child sees its files.
+        for (const k of keys) if (s.stat(k).kind === 'committed') await s.usage(k);
+      } finally {
+        s.close();
+      }
+    }
+  });
+}
