@@ -57,6 +57,14 @@ function fileSink(path: string): { sink: (c: Buffer) => Promise<void>; close: ()
   };
 }
 
+/** The busybox test image loaded into fresh stores. */
+async function busyboxInStore(t: TestContext) {
+  const img = await testImage('busybox');
+  const st = stores(t);
+  const [busybox] = await loadArchive(createReadStream(img.dockerArchive), { content: st.content });
+  return { img, st, busybox };
+}
+
 async function saveTo(st: ImageStores, name: string, target: Descriptor, path: string): Promise<void> {
   const f = fileSink(path);
   await saveImages({ content: st.content, images: [{ name, target }] }, f.sink);
@@ -80,9 +88,7 @@ test('load a docker 25-style archive and a plain OCI layout tar; the image runs'
 });
 
 test('save writes manifest.json, repositories and an OCI layout; skopeo and umoci read it; it loads back', needsRoot, async (t) => {
-  const img = await testImage('busybox');
-  const st = stores(t);
-  const [busybox] = await loadArchive(createReadStream(img.dockerArchive), { content: st.content });
+  const { img, st, busybox } = await busyboxInStore(t);
   const dir = tempDir(t);
   const out = join(dir, 'saved.tar');
   await saveTo(st, 'example.com/team/bb:v1', busybox!.target, out);
@@ -105,9 +111,7 @@ test('save writes manifest.json, repositories and an OCI layout; skopeo and umoc
 });
 
 test('real docker: loads and runs an image Dray saved; Dray loads and runs what docker saved', needsRoot, async (t) => {
-  const img = await testImage('busybox');
-  const st = stores(t);
-  const [busybox] = await loadArchive(createReadStream(img.dockerArchive), { content: st.content });
+  const { img, st, busybox } = await busyboxInStore(t);
   const dir = tempDir(t);
   const drayTar = join(dir, 'dray.tar');
   await saveTo(st, 'dray-test/busybox:saved', busybox!.target, drayTar);

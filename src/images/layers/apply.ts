@@ -164,7 +164,10 @@ class LayerWriter {
     }
   }
 
-  /** Copies owner, mode, xattrs and times from a lower directory (overlay's copy-up). */
+  /**
+   * Copies owner, mode, xattrs and times from a lower layer's entry (overlay's
+   * copy-up); a directory's times are set last, with the others.
+   */
   private copyMeta(from: string, st: Stats, to: string): void {
     lchownSync(to, st.uid, st.gid);
     chmodSync(to, st.mode & 0o7777);
@@ -173,7 +176,8 @@ class LayerWriter {
       const v = native().lgetxattr(from, name);
       if (v) native().lsetxattr(to, name, v, 0);
     }
-    this.dirTimes.push([to, st.mtimeMs / 1000]);
+    if (st.isDirectory()) this.dirTimes.push([to, st.mtimeMs / 1000]);
+    else lutimesSync(to, st.atimeMs / 1000, st.mtimeMs / 1000);
   }
 
   async entry(h: TarHeader, body: AsyncIterable<Buffer>): Promise<void> {
@@ -247,21 +251,10 @@ class LayerWriter {
     } else if (found.st.isFile()) {
       // A lower layer's file cannot be shared across layers: copy it, as overlay's copy-up would.
       copyFileSync(found.path, p, constants.COPYFILE_EXCL);
-      this.copyFileMeta(found.path, found.st, p);
+      this.copyMeta(found.path, found.st, p);
     } else {
       throw new LayerSecurityError(h.name, 'hardlink to a special file of a lower layer');
     }
-  }
-
-  private copyFileMeta(from: string, st: Stats, to: string): void {
-    lchownSync(to, st.uid, st.gid);
-    chmodSync(to, st.mode & 0o7777);
-    for (const name of native().llistxattr(from)) {
-      if (name.startsWith(OVERLAY_XATTR_PREFIX)) continue;
-      const v = native().lgetxattr(from, name);
-      if (v) native().lsetxattr(to, name, v, 0);
-    }
-    lutimesSync(to, st.atimeMs / 1000, st.mtimeMs / 1000);
   }
 
   private setMeta(h: TarHeader, p: string): void {
