@@ -46,6 +46,8 @@ export interface MountPoint {
   CreateSource: boolean;
   /** bind: "bind" instead of "rbind". */
   NonRecursive: boolean;
+  /** Read-only only at the top mount ("ro"), not recursively ("rro"): API < 1.44 binds, or asked. */
+  ReadOnlyNonRecursive?: boolean;
   /** volume: the volume was made without a name (rm -v removes those). */
   Anonymous: boolean;
   /** volume: a path inside the volume to mount instead of its root (API >= 1.45). */
@@ -187,11 +189,18 @@ function specToMountPoint(spec: MountSpec, validateBindSourceExists: boolean): M
       if (spec.TmpfsOptions) fail('field TmpfsOptions must not be specified');
       if (!source.startsWith('/')) fail(`invalid mount path: '${source}' mount path must be absolute`);
       if (source.includes('\0')) fail('invalid mount path: it contains a NUL byte');
+      const bo = spec.BindOptions ?? undefined;
+      if (bo?.ReadOnlyNonRecursive && !spec.ReadOnly) fail("option 'ReadOnlyNonRecursive' requires 'ReadOnly' to be set");
+      if (bo?.ReadOnlyForceRecursive) {
+        if (!spec.ReadOnly) fail("option 'ReadOnlyForceRecursive' requires 'ReadOnly' to be set");
+        if (bo.ReadOnlyNonRecursive) fail("option 'ReadOnlyForceRecursive' conflicts with 'ReadOnlyNonRecursive'");
+        if ((bo.Propagation || DEFAULT_PROPAGATION) !== DEFAULT_PROPAGATION) fail("option 'ReadOnlyForceRecursive' requires 'BindOptions.Propagation' to be 'rprivate'");
+      }
       const create = !!spec.BindOptions?.CreateMountpoint;
       if (validateBindSourceExists && !create && !existsSync(source)) fail(`bind source path does not exist: ${source}`);
       return {
         ...base, Type: 'bind', Source: cleanPath(source), Propagation: prop || DEFAULT_PROPAGATION,
-        CreateSource: create, NonRecursive: !!spec.BindOptions?.NonRecursive,
+        CreateSource: create, NonRecursive: !!bo?.NonRecursive, ...(bo?.ReadOnlyNonRecursive ? { ReadOnlyNonRecursive: true } : {}),
       };
     }
     case 'volume': {

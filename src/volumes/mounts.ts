@@ -115,11 +115,15 @@ export function parseContainerMounts(input: ContainerMountInput, ctx: Pick<PlanC
     }
   }
 
+  // Before API 1.44 read-only binds were read-only at their top mount only.
+  const roNonRecursive = !apiVersionAtLeast(ctx.apiVersion ?? '1.50', '1.44');
+
   // 2. Binds (-v): no two on one destination, nor on a --tmpfs one.
   const taken = new Set<string>();
   for (const raw of input.Binds ?? []) {
     if (typeof raw !== 'string') throw badRequest('invalid volume specification: binds must be strings');
     const mp = parseBind(raw, driver);
+    if (roNonRecursive && mp.Type === 'bind' && !mp.RW) mp.ReadOnlyNonRecursive = true;
     if (taken.has(mp.Destination) || Object.hasOwn(tmpfs, mp.Destination)) throw duplicate(mp.Destination);
     if (/(^|,)[zZ](,|$)/.test(mp.Mode)) warnings.push(`SELinux relabeling (${raw}) is ignored: this host does not label mounts`);
     checkDaemonRoot(mp, ctx.store.root);
@@ -132,6 +136,7 @@ export function parseContainerMounts(input: ContainerMountInput, ctx: Pick<PlanC
   const at145 = apiVersionAtLeast(ctx.apiVersion ?? '1.50', '1.45');
   for (const spec of input.Mounts ?? []) {
     const mp = parseMount(spec, at145);
+    if (roNonRecursive && mp.Type === 'bind' && !mp.RW) mp.ReadOnlyNonRecursive = true;
     checkDaemonRoot(mp, ctx.store.root);
     if (taken.has(mp.Destination)) throw duplicate(spec.Target ?? '');
     taken.add(mp.Destination);
@@ -293,7 +298,8 @@ export function ociMounts(mountPoints: MountPoint[], tmpfs: Record<string, strin
       mkdirSync(source, { recursive: true, mode: 0o755 });
     }
     const options = [m.NonRecursive ? 'bind' : 'rbind'];
-    if (!m.RW) options.push('ro');
+    // Docker (API >= 1.44) makes read-only mounts read-only all the way down.
+    if (!m.RW) options.push(m.ReadOnlyNonRecursive ? 'ro' : 'rro');
     if (m.Propagation) {
       options.push(m.Propagation);
       if (m.Propagation === 'shared' || m.Propagation === 'rshared') {

@@ -78,6 +78,9 @@ test('Mounts: Docker\'s errors', () => {
     [{ Type: 'tmpfs', Source: 'x', Target: '/t' }, 'invalid mount config for type "tmpfs": field Source must not be specified'],
     [{ Type: 'tmpfs', Target: '/proc' }, "invalid mount config for type \"tmpfs\": invalid specification: destination can't be '/proc'"],
     [{ Type: 'npipe', Source: 'x', Target: '/t' }, 'invalid mount config for type "npipe": mount type unknown'],
+    [{ Type: 'bind', Source: '/tmp', Target: '/n', BindOptions: { ReadOnlyNonRecursive: true } }, "invalid mount config for type \"bind\": option 'ReadOnlyNonRecursive' requires 'ReadOnly' to be set"],
+    [{ Type: 'bind', Source: '/tmp', Target: '/n', BindOptions: { ReadOnlyForceRecursive: true } }, "invalid mount config for type \"bind\": option 'ReadOnlyForceRecursive' requires 'ReadOnly' to be set"],
+    [{ Type: 'bind', Source: '/tmp', Target: '/n', ReadOnly: true, BindOptions: { ReadOnlyForceRecursive: true, Propagation: 'rshared' } }, "invalid mount config for type \"bind\": option 'ReadOnlyForceRecursive' requires 'BindOptions.Propagation' to be 'rprivate'"],
   ];
   for (const [spec, message] of rows) assert.deepEqual(errorOf(() => parseMount(spec)), { status: 400, message }, JSON.stringify(spec));
   assert.deepEqual(errorOf(() => parseMount({ Type: 'volume', Source: 'v1', Target: '/n', VolumeOptions: { Subpath: 'x' } }, false)),

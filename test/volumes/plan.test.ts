@@ -46,7 +46,7 @@ test('plan: binds, named/anonymous volumes, --mount, --tmpfs, image VOLUMEs -> O
   assert.deepEqual(oci.mounts, [
     { destination: '/anon', type: 'bind', source: store.mountpoint(anon), options: ['rbind'] },
     { destination: '/data', type: 'bind', source: store.mountpoint('foo'), options: ['rbind'] },
-    { destination: '/h', type: 'bind', source: host, options: ['rbind', 'ro', 'rprivate'] },
+    { destination: '/h', type: 'bind', source: host, options: ['rbind', 'rro', 'rprivate'] },
     { destination: '/m', type: 'bind', source: missing, options: ['rbind', 'rprivate'] },
     { destination: '/mv', type: 'bind', source: store.mountpoint('mv'), options: ['rbind'] },
     { destination: '/run', type: 'tmpfs', source: 'tmpfs', options: ['noexec', 'nosuid', 'nodev', 'rprivate', 'rw', 'size=64m'] },
@@ -103,6 +103,16 @@ test('plan: --volumes-from copies the other container\'s mounts, :ro narrows the
   store.releaseContainer('c3');
   store.remove('shared');
   assert.equal(errorOf(() => planMounts({ VolumesFrom: ['one'] }, { store, containerId: 'c4', lookupContainer: lookup })).message, 'get shared: no such volume');
+});
+
+test('read-only mounts are recursive (rro) from API 1.44; before it binds are read-only at the top only', (t) => {
+  const { store } = tempStore(t);
+  const host = tempDir(t);
+  const input = { Binds: [`${host}:/a:ro`, 'vol:/v:ro'], Mounts: [{ Type: 'bind', Source: host, Target: '/b', ReadOnly: true }, { Type: 'bind', Source: host, Target: '/c', ReadOnly: true, BindOptions: { ReadOnlyNonRecursive: true } }] };
+  const opts = (apiVersion: string, id: string) => Object.fromEntries(ociMounts(planMounts(input, { store, containerId: id, apiVersion }).mountPoints, {}, { store, containerId: id })
+    .mounts.map((m) => [m.destination, m.options.join(',')]));
+  assert.deepEqual(opts('1.50', 'c1'), { '/a': 'rbind,rro,rprivate', '/b': 'rbind,rro,rprivate', '/c': 'rbind,ro,rprivate', '/v': 'rbind,rro' });
+  assert.deepEqual(opts('1.43', 'c2'), { '/a': 'rbind,ro,rprivate', '/b': 'rbind,ro,rprivate', '/c': 'rbind,ro,rprivate', '/v': 'rbind,rro' });
 });
 
 test('plan: a bind of the data root (or above it) propagates rslave; private propagation is refused', (t) => {
