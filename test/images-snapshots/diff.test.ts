@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync, readFileSync, symlinkSync, linkSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
@@ -9,7 +9,10 @@ import { createHash } from 'node:crypto';
 import { native } from '../../src/common/native.ts';
 import tar from 'tar-stream';
 import { applyLayer } from '../../src/images/layers/apply.ts';
-import { snapshotDiffSource, writeDiff } from '../../src/images/layers/diff.ts';
+import { Dir, snapshotDiffSource, writeDiff } from '../../src/images/layers/diff.ts';
+import { writeDiffToContent } from '../../src/images/layers/commit.ts';
+import { LocalStore, writeBlob } from '../../src/images/content/local-store.ts';
+import { unpack } from '../../src/images/unpack.ts';
 import { OverlaySnapshotter } from '../../src/images/snapshots/overlay.ts';
 import { NaiveSnapshotter } from '../../src/images/snapshots/naive.ts';
 import { mountAll, unmount, withMount } from '../../src/images/snapshots/mount.ts';
@@ -127,8 +130,6 @@ test('gzip diff: digest and size are the blob\'s, diff_id the tar\'s; GNU tar re
 });
 
 test('a walked directory swapped for a symlink is not followed (fd-relative resolution)', async (t) => {
-  const { Dir } = await import('../../src/images/layers/diff.ts');
-  const { renameSync } = await import('node:fs');
   const root = tempDir(t);
   const outside = tempDir(t, 'dray-outside-');
   writeFileSync(join(outside, 'f'), 'HOST SECRET');
@@ -144,4 +145,31 @@ test('a walked directory swapped for a symlink is not followed (fd-relative reso
   } finally {
     dir.close();
   }
+});
+
+test('a diff written into the content store unpacks onto the parent as the same tree', needsRoot, async (t) => {
+  const store = new LocalStore(tempDir(t));
+  const s = open(t, 'overlay');
+  const base = await makeTar(BASE);
+  await s.prepare('b');
+  const rb = await applyLayer(Readable.from([base]), s.applyTarget('b'));
+  await s.commit(rb.diffId, 'b'); // named by its chain ID, as unpack names it
+  const mounts = await s.prepare('c', rb.diffId);
+  const mnt = tempDir(t, 'dray-mnt-');
+  mountAll(mounts, mnt);
+  unmountAfter(t, mnt);
+  change(mnt);
+  const want = treeListing(mnt);
+  unmount(mnt);
+  const stored = await writeDiffToContent(store, snapshotDiffSource(s, 'c'));
+  assert.equal((await store.info(stored.descriptor.digest)).labels['containerd.io/uncompressed'], stored.diffId);
+  const baseDigest = `sha256:${createHash('sha256').update(base).digest('hex')}`;
+  await writeBlob(store, 'base', base, { digest: baseDigest });
+  const s2 = open(t, 'overlay');
+  const r = await unpack({
+    snapshotter: s2, content: store,
+    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: baseDigest, size: base.length }, stored.descriptor],
+    diffIds: [rb.diffId, stored.diffId],
+  });
+  await withMount(await s2.view('v', r.chainId), (m) => assert.deepEqual(treeListing(m), want));
 });
