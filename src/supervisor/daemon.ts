@@ -36,7 +36,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   let supervisor: Supervisor | undefined;
   try {
     const metadata = openMetadata(opts.dataRoot);
-    supervisor = new Supervisor({ metadata, log });
+    supervisor = new Supervisor({ metadata, dataRoot: opts.dataRoot, log });
     await supervisor.listen(opts.hosts);
   } catch (err) {
     removePidfile(opts.pidfile);

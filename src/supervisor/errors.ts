@@ -17,15 +17,24 @@ export const alreadyExists = (msg: string): ApiError => new ApiError(status.ALRE
 export const failedPrecondition = (msg: string): ApiError => new ApiError(status.FAILED_PRECONDITION, msg);
 export const unimplemented = (msg: string): ApiError => new ApiError(status.UNIMPLEMENTED, msg);
 
-/** The status code for any thrown value: ApiError's own, or from common Node error codes, else INTERNAL. */
+/**
+ * The status code for any thrown value: ApiError's own; the images
+ * library's typed errors (ContentError, SnapshotError: string codes;
+ * ManifestError: bad input); common Node error codes; else INTERNAL.
+ */
 export function statusOf(err: unknown): status {
   if (err instanceof ApiError) return err.code;
-  const code = (err as { code?: unknown } | null)?.code;
+  const e = err as { code?: unknown; name?: unknown } | null;
+  if (e?.name === 'ManifestError') return status.INVALID_ARGUMENT;
+  const code = e?.code;
   if (typeof code === 'number' && code >= 0 && code <= 16) return code as status;
   switch (code) {
-    case 'ENOENT': return status.NOT_FOUND;
-    case 'EEXIST': return status.ALREADY_EXISTS;
-    case 'EINVAL': return status.INVALID_ARGUMENT;
+    case 'not-found': case 'ENOENT': return status.NOT_FOUND;
+    case 'already-exists': case 'exists': case 'EEXIST': return status.ALREADY_EXISTS;
+    case 'invalid-argument': case 'invalid': case 'EINVAL': return status.INVALID_ARGUMENT;
+    case 'failed-precondition': case 'has-children': case 'ENOTEMPTY': return status.FAILED_PRECONDITION;
+    case 'unavailable': return status.UNAVAILABLE;
+    case 'ENOSPC': case 'EDQUOT': return status.RESOURCE_EXHAUSTED;
     default: return status.INTERNAL;
   }
 }

@@ -4,7 +4,12 @@ import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { Logger } from '../common/log.ts';
 import { serviceDefinition, SERVICES, type ServiceKey } from './api/protos.ts';
 import { EventBus } from './events/bus.ts';
-import type { Metadata } from './metadata/metadata.ts';
+import { join } from 'node:path';
+import { openImageStores } from '../images/metadata/open.ts';
+import { plural, type Metadata } from './metadata/metadata.ts';
+import { contentService } from './services/content.ts';
+import { imagesService } from './services/images.ts';
+import { Snapshotters, snapshotsService } from './services/snapshots.ts';
 import { prepareSocket, restrictSocket, unixSocketPath } from './listen.ts';
 import type { RpcContext } from './rpc.ts';
 import { unimplementedService } from './rpc.ts';
@@ -18,6 +23,8 @@ import { HealthState, healthService } from './services/health.ts';
 
 export interface SupervisorOptions {
   metadata: Metadata;
+  /** Persistent state: content/ (blobs) and snapshots/<snapshotter>/ live here. */
+  dataRoot: string;
   log?: Logger;
 }
 
@@ -26,6 +33,7 @@ export class Supervisor {
   readonly bus = new EventBus();
   readonly log: Logger;
   readonly health: HealthState;
+  readonly snapshotters: Snapshotters;
   private readonly server: Server;
   private readonly sockets: string[] = [];
 
@@ -43,8 +51,13 @@ export class Supervisor {
     add('events', eventsService(deps));
     add('version', versionService(deps));
     add('health', healthService(deps, this.health));
-    const later = 'not implemented in this dray-containerd yet (the images library and shim are not wired in)';
-    for (const key of ['content', 'images', 'snapshots', 'tasks'] as const) add(key, unimplementedService(serviceDefinition(key), later));
+    const images = openImageStores(opts.dataRoot, { db: this.metadata.db });
+    this.snapshotters = new Snapshotters(join(opts.dataRoot, 'snapshots'));
+    this.metadata.namespaces.addUsageCheck((ns) => plural(this.snapshotters.count(ns), 'snapshot'));
+    add('content', contentService(deps, images.content));
+    add('images', imagesService(deps, images.content));
+    add('snapshots', snapshotsService(deps, this.snapshotters));
+    add('tasks', unimplementedService(serviceDefinition('tasks'), 'not implemented in this dray-containerd yet (the shim client is not wired in)'));
   }
 
   /** Listens on each address (unix sockets only). */
@@ -70,6 +83,7 @@ export class Supervisor {
       const timer = setTimeout(() => { this.server.forceShutdown(); resolve(); }, graceMs);
       this.server.tryShutdown(() => { clearTimeout(timer); resolve(); });
     });
+    this.snapshotters.close();
     this.metadata.close();
   }
 }

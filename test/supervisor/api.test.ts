@@ -100,7 +100,7 @@ test('bad requests are INVALID_ARGUMENT', async (t) => {
   assert.deepEqual(await c.containers.list(), []);
 });
 
-test('the content, images, snapshots and tasks services answer UNIMPLEMENTED, not silence', async (t) => {
+test('the tasks service answers UNIMPLEMENTED, not silence', async (t) => {
   const d = await withDaemon(t);
   const c = d.client();
   const tasks = c.raw('tasks') as unknown as { get(req: unknown, md: Metadata, cb: (e: { code: number; details: string } | null) => void): void };

@@ -1,7 +1,11 @@
 // The typed client of dray-containerd's API, for drayd, dray-ctr and tests.
 // A client is bound to one namespace; withNamespace() gives another view
 // over the same connection.
-import type { ClientReadableStream } from '@grpc/grpc-js';
+import type { ClientDuplexStream, ClientReadableStream } from '@grpc/grpc-js';
+import type { Caller } from './caller.ts';
+import { ContentApi } from './content.ts';
+import { ImagesApi } from './images.ts';
+import { SnapshotsApi } from './snapshots.ts';
 import type { AnyMessage, Container, Envelope, Labels, Lease, LeaseResource, Namespace, VersionInfo } from '../api/types.ts';
 import { DEFAULT_NAMESPACE } from '../api/types.ts';
 import { eventTypeUrl, type ServiceKey } from '../api/protos.ts';
@@ -39,7 +43,7 @@ export interface EventStream extends AsyncIterable<Envelope> {
   ready: Promise<void>;
 }
 
-export class SupervisorClient {
+export class SupervisorClient implements Caller {
   readonly namespace: string;
   readonly connection: Connection;
   private readonly timeoutMs: number | undefined;
@@ -67,6 +71,23 @@ export class SupervisorClient {
   private call<Res>(key: ServiceKey, method: string, req: unknown, namespaced = true): Promise<Res> {
     return this.connection.unary<Res>(key, method, req, namespaced ? this.namespace : undefined, this.timeoutMs);
   }
+
+  // Caller, for the service wrappers below.
+  unary<Res>(key: ServiceKey, method: string, req: unknown, namespaced = true): Promise<Res> {
+    return this.call<Res>(key, method, req, namespaced);
+  }
+
+  stream(key: ServiceKey, method: string, req: unknown): ClientReadableStream<unknown> {
+    return this.connection.stream(key, method, req, this.namespace);
+  }
+
+  duplex(key: ServiceKey, method: string): ClientDuplexStream<unknown, unknown> {
+    return this.connection.duplex(key, method, this.namespace);
+  }
+
+  readonly content: ContentApi = new ContentApi(this);
+  readonly images: ImagesApi = new ImagesApi(this);
+  readonly snapshots: SnapshotsApi = new SnapshotsApi(this);
 
   // --- version and health ---
   version(): Promise<VersionInfo> {
@@ -143,7 +164,7 @@ export class SupervisorClient {
     },
   };
 
-  /** The raw grpc-js client of a service not yet wrapped here (content, images, snapshots, tasks). */
+  /** The raw grpc-js client of a service not yet wrapped here (tasks). */
   raw(key: ServiceKey): ReturnType<Connection['service']> {
     return this.connection.service(key);
   }

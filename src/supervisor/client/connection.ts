@@ -1,6 +1,6 @@
 // One channel to dray-containerd, shared by the typed service wrappers, and
 // the promise-returning call helper they use.
-import { Channel, Client, credentials, Metadata, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import { Channel, Client, credentials, Metadata, type ClientDuplexStream, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import { clientConstructor, type ServiceKey } from '../api/protos.ts';
 import { NAMESPACE_KEY } from '../api/types.ts';
 import { fromServiceError } from './errors.ts';
@@ -61,6 +61,16 @@ export class Connection {
     return fn.call(client, req, md, {});
   }
 
+  /** Opens a bidirectional stream. */
+  duplex(key: ServiceKey, method: string, namespace?: string): ClientDuplexStream<unknown, unknown> {
+    const client = this.service(key) as unknown as Record<string, (md: Metadata, opts: object) => ClientDuplexStream<unknown, unknown>>;
+    const fn = client[method];
+    if (!fn) throw new Error(`no method ${method} on ${key}`);
+    const md = new Metadata();
+    if (namespace !== undefined) md.set(NAMESPACE_KEY, namespace);
+    return fn.call(client, md, {});
+  }
+
   /** Resolves once the daemon answers (or rejects after timeoutMs). */
   waitReady(timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -78,6 +88,13 @@ export class Connection {
  * A server stream as an async iterable that ends cleanly after cancel(),
  * and rejects with a SupervisorError on any other failure.
  */
+/** Every message of a server stream, collected (for bounded lists). */
+export async function collectStream<T>(stream: ClientReadableStream<unknown>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const msg of iterate<T>(stream, () => false)) out.push(msg);
+  return out;
+}
+
 export async function* iterate<T>(stream: ClientReadableStream<unknown>, cancelled: () => boolean): AsyncGenerator<T> {
   try {
     for await (const msg of stream) yield msg as T;
