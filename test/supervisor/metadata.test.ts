@@ -5,11 +5,11 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
-import { openDatabase, openMetadata, metadataOn } from '../../src/supervisor/metadata/metadata.ts';
-import { LeaseManager } from '../../src/images/metadata/leases.ts';
-import { ImageStore } from '../../src/images/metadata/images.ts';
+import { migrate, openDatabase, transaction } from '../../src/common/sqlite.ts';
+import { openMetadata, metadataOn } from '../../src/supervisor/metadata/metadata.ts';
 import { parseFilters } from '../../src/supervisor/filters.ts';
 import type { ContainerInput } from '../../src/supervisor/metadata/containers.ts';
+import { ImageStore } from '../../src/images/metadata/images.ts';
 
 const code = (c: status) => (err: unknown): boolean => (err as { code?: number }).code === c;
 
@@ -30,10 +30,36 @@ test('metadata: the database is WAL, owner-only, versioned per component', (t) =
   t.after(() => m.close());
   assert.equal((m.db.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode, 'wal');
   assert.equal(statSync(join(dir, 'metadata.db')).mode & 0o777, 0o600);
-  const versions = m.db.prepare('SELECT component, version FROM schema_version ORDER BY component').all() as { component: string; version: number }[];
+  const versions = m.db.prepare('SELECT component, version FROM schema_versions ORDER BY component').all() as { component: string; version: number }[];
   assert.deepEqual(versions.map((v) => v.component), ['images', 'supervisor'], 'one file, both components migrated');
   assert.equal((m.db.prepare('PRAGMA synchronous').get() as { synchronous: number }).synchronous, 2, 'FULL');
   assert.deepEqual(m.namespaces.list().map((n) => n.name), ['default']);
+});
+
+test('metadata: migrate runs each step once, resumes, and refuses a newer schema', (t) => {
+  const db = openDatabase(':memory:');
+  t.after(() => db.close());
+  let runs = 0;
+  const steps = [(d: typeof db) => { runs++; d.exec('CREATE TABLE x_a (k)'); }, (d: typeof db) => { runs++; d.exec('CREATE TABLE x_b (k)'); }];
+  migrate(db, 'x', steps.slice(0, 1));
+  migrate(db, 'x', steps);
+  migrate(db, 'x', steps);
+  assert.equal(runs, 2);
+  assert.throws(() => migrate(db, 'x', steps.slice(0, 1)), /newer/);
+  // A failing step commits nothing of itself.
+  assert.throws(() => migrate(db, 'y', [(d) => { d.exec('CREATE TABLE y_a (k)'); throw new Error('boom'); }]), /boom/);
+  assert.equal(db.prepare("SELECT name FROM sqlite_master WHERE name = 'y_a'").get(), undefined);
+});
+
+test('metadata: transactions nest and roll back', (t) => {
+  const db = openDatabase(':memory:');
+  t.after(() => db.close());
+  db.exec('CREATE TABLE t (v)');
+  transaction(db, () => {
+    db.exec('INSERT INTO t VALUES (1)');
+    assert.throws(() => transaction(db, () => { db.exec('INSERT INTO t VALUES (2)'); throw new Error('inner'); }));
+  });
+  assert.deepEqual(db.prepare('SELECT v FROM t').all().map((r) => (r as { v: number }).v), [1]);
 });
 
 test('containers: create, duplicate, get, list with filters, isolation by namespace', (t) => {
@@ -113,29 +139,26 @@ test('namespaces: create, labels by mask, delete refused while not empty', (t) =
   assert.throws(() => m.namespaces.delete('k8s.io'), code(status.NOT_FOUND));
 });
 
-test('leases: validation, resources, and the images library\'s GC sees them', (t) => {
+test('leases: resources, validation, expiry, cascade on delete', (t) => {
   const m = metadataOn(openDatabase(':memory:'));
   t.after(() => m.close());
   const l = m.leases.create('default', '', {});
-  assert.match(l.id, /^[A-Za-z0-9]+([._-][A-Za-z0-9]+)*$/);
-  const blob = 'sha256:' + 'a'.repeat(64);
-  m.leases.addResource('default', l.id, { type: 'content', id: blob });
-  m.leases.addResource('default', l.id, { type: 'content', id: blob });
+  assert.match(l.id, /^[0-9]+-[0-9a-f]{12}$/);
+  m.leases.addResource('default', l.id, { type: 'content', id: 'sha256:' + 'a'.repeat(64) });
+  m.leases.addResource('default', l.id, { type: 'content', id: 'sha256:' + 'a'.repeat(64) });
   m.leases.addResource('default', l.id, { type: 'snapshots/overlayfs', id: 'layer1' });
-  assert.deepEqual(m.leases.listResources('default', l.id), [{ type: 'content', id: blob }, { type: 'snapshots/overlayfs', id: 'layer1' }]);
-  assert.ok(new LeaseManager(m.db).allLiveResources().some((r) => r.type === 'content' && r.id === blob), 'the GC\'s view includes it');
+  assert.equal(m.leases.listResources('default', l.id).length, 2);
+  assert.deepEqual([...m.leases.resourcesHeld('default', 'snapshots/overlayfs')], ['layer1']);
   assert.throws(() => m.leases.addResource('default', l.id, { type: 'bogus', id: 'x' }), code(status.INVALID_ARGUMENT));
   assert.throws(() => m.leases.addResource('default', 'nope', { type: 'content', id: 'x' }), code(status.NOT_FOUND));
   assert.throws(() => m.leases.create('default', l.id, {}), code(status.ALREADY_EXISTS));
-  assert.throws(() => m.leases.create('default', 'a/b', {}), code(status.INVALID_ARGUMENT));
   assert.throws(() => m.leases.create('default', 'e', { 'dray.io/gc.expire': 'tomorrow' }), code(status.INVALID_ARGUMENT));
-  const old = m.leases.create('default', 'old', { 'dray.io/gc.expire': '2000-01-01T00:00:00Z' });
-  m.leases.addResource('default', old.id, { type: 'content', id: 'sha256:' + 'b'.repeat(64) });
-  assert.ok(!new LeaseManager(m.db).allLiveResources().some((r) => r.id === 'sha256:' + 'b'.repeat(64)), 'an expired lease protects nothing');
-  assert.deepEqual(m.leases.list('default', parseFilters(['id==old'])).map((x) => x.id), ['old']);
+  m.leases.create('default', 'old', { 'dray.io/gc.expire': '2000-01-01T00:00:00Z' });
+  m.leases.create('default', 'young', { 'dray.io/gc.expire': '2999-01-01T00:00:00Z' });
+  assert.equal(m.leases.expire(), 1);
+  assert.deepEqual(m.leases.list('default', parseFilters(['id==young'])).map((x) => x.id), ['young']);
   m.leases.delete('default', l.id);
-  assert.throws(() => m.leases.delete('default', l.id), code(status.NOT_FOUND));
-  assert.ok(!new LeaseManager(m.db).allLiveResources().some((r) => r.id === blob), 'resources go with their lease');
+  assert.equal(m.leases.resourcesHeld('default', 'content').size, 0, 'resources go with their lease');
 });
 
 test('namespaces: images of the images library keep a namespace busy', (t) => {

@@ -4,7 +4,7 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { alreadyExists, invalidArgument, notFound } from '../errors.ts';
 import { validateIdentifier, validateLabels } from '../identifiers.ts';
-import { transaction } from '../../images/metadata/db.ts';
+import { transaction } from '../../common/sqlite.ts';
 import { isConstraintError, parseJson } from './sql.ts';
 import { applyMapMask, checkMask } from './masks.ts';
 import { matchAny, objectField, type Filter } from '../filters.ts';

@@ -1,15 +1,15 @@
-// The supervisor's metadata: ONE database file under the data root, opened
-// here and handed to the images library's stores (which migrate their own
-// component in it), plus the supervisor's own stores on it.
-import { DatabaseSync } from 'node:sqlite';
-import { chmodSync, mkdirSync } from 'node:fs';
+// The supervisor's metadata: one database file under the data root, shared
+// with the images library's stores (they receive the same DatabaseSync and
+// migrate their own component), and the supervisor's own stores on it.
+import type { DatabaseSync } from 'node:sqlite';
 import { join } from 'node:path';
-import { migrate, openMetadataDb } from '../../images/metadata/db.ts';
-import { ImageStore } from '../../images/metadata/images.ts';
+import { migrate, openDatabase } from '../../common/sqlite.ts';
 import { SUPERVISOR_COMPONENT, supervisorMigrations } from './schema.ts';
 import { NamespaceStore } from './namespaces.ts';
 import { ContainerStore } from './containers.ts';
 import { LeaseStore } from './leases.ts';
+import { openMetadataDb } from '../../images/metadata/db.ts';
+import { ImageStore } from '../../images/metadata/images.ts';
 
 export const METADATA_FILE = 'metadata.db';
 
@@ -21,25 +21,17 @@ export interface Metadata {
   close(): void;
 }
 
-/**
- * Opens the database in WAL mode with synchronous=FULL: a transaction is on
- * disk when the call that made it returns, so neither kill -9 nor a power
- * cut loses an acknowledged record. Owner-only: records hold specs (env).
- */
-export function openDatabase(path: string): DatabaseSync {
-  if (path !== ':memory:') mkdirSync(join(path, '..'), { recursive: true, mode: 0o711 });
-  const db = new DatabaseSync(path, { enableForeignKeyConstraints: true, timeout: 5000 });
-  if (path !== ':memory:') chmodSync(path, 0o600);
-  db.exec('PRAGMA journal_mode=WAL');
-  db.exec('PRAGMA synchronous=FULL');
-  return db;
-}
-
 export function openMetadata(dataRoot: string): Metadata {
-  return metadataOn(openDatabase(join(dataRoot, METADATA_FILE)));
+  const db = openDatabase(join(dataRoot, METADATA_FILE));
+  return metadataOn(db);
 }
 
-/** The images library's and the supervisor's tables and stores on an open database. */
+/**
+ * The supervisor's stores on an already opened database (tests pass
+ * ':memory:' ones). The images library's tables are migrated into the same
+ * file, so images, content labels and the supervisor's records share one
+ * database (and its garbage collector sees the supervisor's leases).
+ */
 export function metadataOn(db: DatabaseSync): Metadata {
   openMetadataDb(db);
   migrate(db, SUPERVISOR_COMPONENT, supervisorMigrations);

@@ -2,7 +2,7 @@
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Lease, LeaseResource, Labels } from '../api/types.ts';
 import { toTimestamp } from '../api/types.ts';
-import type { Lease as LeaseRecord } from '../../images/metadata/leases.ts';
+import type { LeaseRecord } from '../metadata/leases.ts';
 import { invalidArgument } from '../errors.ts';
 import { parseFilters } from '../filters.ts';
 import { unary } from '../rpc.ts';
