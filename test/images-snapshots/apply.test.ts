@@ -131,7 +131,7 @@ test('overlay: OCI whiteouts become overlay whiteouts and opaque dirs', needsRoo
   });
 });
 
-test('naive: whiteouts delete, opaque dirs are emptied of lower entries', async (t) => {
+test('naive: whiteouts delete, opaque dirs are emptied of lower entries', needsRoot, async (t) => {
   const s = open(t, 'naive');
   const l1 = await makeTar([{ name: 'a/x', body: 'x' }, { name: 'a/y', body: 'y' }, { name: 'b/z', body: 'z' }, { name: 'b/d/deep', body: 'd' }]);
   const l2 = await makeTar([{ name: 'b/new', body: 'n' }, { name: 'a/.wh.x', body: '' }, { name: 'b/.wh..wh..opq', body: '' }]);
@@ -141,7 +141,7 @@ test('naive: whiteouts delete, opaque dirs are emptied of lower entries', async 
   assert.deepEqual(readdirSync(join(d, 'b')), ['new']);
 });
 
-test('a dir replaced by a file, a file by a dir, a symlink by a file', async (t) => {
+test('a dir replaced by a file, a file by a dir, a symlink by a file', needsRoot, async (t) => {
   for (const kind of ['overlay', 'naive'] as const) {
     const s = open(t, kind);
     const outside = tempDir(t);
@@ -157,7 +157,7 @@ test('a dir replaced by a file, a file by a dir, a symlink by a file', async (t)
   }
 });
 
-test('a leading "/" is dropped as Docker does: the entry lands inside', async (t) => {
+test('a leading "/" is dropped as Docker does: the entry lands inside', needsRoot, async (t) => {
   const s = open(t, 'naive');
   await s.prepare('a');
   await applyLayer(Readable.from([await makeTar([{ name: '/etc/abs', body: 'in' }])]), s.applyTarget('a'));
@@ -184,7 +184,7 @@ const hostile: [string, (outside: string) => Entry[][], RegExp][] = [
 
 for (const kind of ['overlay', 'naive'] as const) {
   for (const [name, make, why] of hostile) {
-    test(`${kind}: hostile layer refused: ${name}`, async (t) => {
+    test(`${kind}: hostile layer refused: ${name}`, needsRoot, async (t) => {
       const s = open(t, kind);
       const outside = tempDir(t, 'dray-outside-');
       writeFileSync(join(outside, 'victim'), 'safe');
@@ -219,7 +219,7 @@ test('overlay xattrs from a layer are ignored (no forged opaque dirs)', needsRoo
   assert.equal(native().lgetxattr(join(s.dir('a'), 'd'), 'trusted.overlay.opaque'), null);
 });
 
-test('malformed tars and wrong diff_ids are errors', async (t) => {
+test('malformed tars and wrong diff_ids are errors', needsRoot, async (t) => {
   const s = open(t, 'naive');
   await s.prepare('a');
   const good = await makeTar([{ name: 'f', body: 'hello' }]);

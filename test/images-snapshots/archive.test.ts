@@ -208,3 +208,18 @@ test('a good hand-made old-style archive loads (the hostile tests are not failin
   const r = await loadArchive(Readable.from([tarball]), { content: st.content, images: st.images });
   assert.deepEqual(r.map((x) => [x.name, x.id]), [['docker.io/library/good:1', sha256(goodConfig)]]);
 });
+
+test('save: one image under two names is one manifest.json entry with both tags, each blob once', needsRoot, async (t) => {
+  const { st, busybox } = await busyboxInStore(t);
+  const chunks: Buffer[] = [];
+  await saveImages({ content: st.content, images: [{ name: 'a:1', target: busybox!.target }, { name: 'localhost:5000/b:2', target: busybox!.target }] }, async (c) => { chunks.push(c); });
+  const tarball = Buffer.concat(chunks);
+  const names = execFileSync('tar', ['-t'], { input: tarball, encoding: 'utf8' }).trim().split('\n');
+  assert.equal(new Set(names).size, names.length);
+  const mj = JSON.parse(execFileSync('tar', ['-xO', 'manifest.json'], { input: tarball, encoding: 'utf8' }));
+  assert.equal(mj.length, 1);
+  assert.deepEqual(mj[0].RepoTags, ['a:1', 'localhost:5000/b:2']);
+  const st2 = stores(t);
+  const back = await loadArchive(Readable.from([tarball]), { content: st2.content, images: st2.images });
+  assert.deepEqual(back.map((b) => b.name).sort(), ['docker.io/library/a:1', 'localhost:5000/b:2']);
+});

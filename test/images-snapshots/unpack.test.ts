@@ -30,7 +30,7 @@ test('chain IDs: the first is the diff_id, then sha256 of "<parent chain> <diff_
   assert.deepEqual(chainIds([]), []);
 });
 
-test('unpack builds the chain once, shares it, and leaves nothing when a diff_id is wrong', async (t) => {
+test('unpack builds the chain once, shares it, and leaves nothing when a diff_id is wrong', needsRoot, async (t) => {
   const root = tempDir(t);
   const store = new LocalStore(join(root, 'content'));
   const s = new OverlaySnapshotter(join(root, 'snapshots'));
