@@ -234,3 +234,10 @@ test('malformed tars and wrong diff_ids are errors', needsRoot, async (t) => {
   );
   await assert.rejects(applyLayer(Readable.from([Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0, 0, 0])]), s.applyTarget('a')), /xz-compressed/);
 });
+
+test('an xattr namespace the filesystem does not support is skipped, not fatal', needsRoot, async (t) => {
+  const s = open(t, 'naive');
+  await s.prepare('a');
+  await applyLayer(Readable.from([await makeTar([{ name: 'f', body: 'x', pax: { 'SCHILY.xattr.nosuchns.k': 'v', 'SCHILY.xattr.user.k': 'kept' } }])]), s.applyTarget('a'));
+  assert.deepEqual(native().llistxattr(join(s.dir('a'), 'f')), ['user.k']);
+});

@@ -266,7 +266,13 @@ class LayerWriter {
       const name = k.slice(XATTR_PREFIX.length);
       if (name.startsWith(OVERLAY_XATTR_PREFIX)) continue; // would let a layer forge whiteouts or redirects
       // After chown too: chown clears security.capability.
-      native().lsetxattr(p, name, v, 0);
+      try {
+        native().lsetxattr(p, name, v, 0);
+      } catch (err) {
+        // A namespace this filesystem or kernel lacks (security.selinux without
+        // SELinux): skipped, as containerd does; any other failure is an error.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOTSUP') throw err;
+      }
     }
     if (h.type === 'dir') this.dirTimes.push([p, h.mtime]);
     else lutimesSync(p, h.mtime, h.mtime);
