@@ -44,6 +44,10 @@ for (const kind of ['overlay', 'naive'] as const) {
       s.walk((i) => seen.push(`${i.key}:${i.kind}:${i.parent ?? ''}`));
       assert.deepEqual(seen, ['a:committed:', 'b:committed:a', 'v:view:b']);
 
+      assert.deepEqual(s.update('a', { x: 'z', n: '1' }, ['labels.n']).labels, { x: 'y', n: '1' });
+      assert.deepEqual(s.update('a', { n: '' }, ['labels.n']).labels, { x: 'y' });
+      assert.deepEqual(s.update('v', { only: 'this' }).labels, { only: 'this' });
+      assert.throws(() => s.update('v', {}, ['kind']), { code: 'invalid' });
       await assert.rejects(s.prepare('v'), { code: 'exists' });
       await assert.rejects(s.prepare('x', 'missing'), { code: 'not-found' });
       await assert.rejects(s.prepare('x', 'v'), { code: 'invalid' }); // parents must be committed

@@ -147,6 +147,32 @@ export abstract class BaseSnapshotter implements Snapshotter {
     return this.meta.info(this.meta.get(key));
   }
 
+  update(key: string, labels: Record<string, string>, fieldpaths: string[] = []): SnapshotInfo {
+    return this.meta.tx(() => {
+      const row = this.meta.get(key);
+      let next: Record<string, string>;
+      if (fieldpaths.length === 0 || fieldpaths.includes('labels')) {
+        next = { ...labels };
+      } else {
+        next = { ...row.labels };
+        for (const f of fieldpaths) {
+          if (!f.startsWith('labels.') || f.length === 'labels.'.length) {
+            throw new SnapshotError('invalid', `cannot update field ${JSON.stringify(f)} of snapshot ${JSON.stringify(key)}: only labels change`);
+          }
+          const k = f.slice('labels.'.length);
+          const v = labels[k];
+          if (v === undefined || v === '') delete next[k];
+          else next[k] = v;
+        }
+      }
+      for (const [k, v] of Object.entries(next)) {
+        if (typeof v !== 'string') throw new SnapshotError('invalid', `label ${JSON.stringify(k)} must be a string`);
+      }
+      this.meta.setLabels(row.id, next);
+      return this.meta.info(this.meta.byId(row.id));
+    });
+  }
+
   walk(fn: (info: SnapshotInfo) => void): void {
     for (const row of this.meta.all()) fn(this.meta.info(row));
   }

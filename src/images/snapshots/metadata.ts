@@ -110,6 +110,10 @@ export class SnapshotMetadata {
       .run(name, JSON.stringify(labels), Date.now(), size, inodes, id);
   }
 
+  setLabels(id: number, labels: Record<string, string>): void {
+    this.db.prepare('UPDATE snapshots SET labels = ?, updated = ? WHERE id = ?').run(JSON.stringify(labels), Date.now(), id);
+  }
+
   delete(id: number): void {
     this.db.prepare('DELETE FROM snapshots WHERE id = ?').run(id);
   }

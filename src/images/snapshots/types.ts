@@ -57,6 +57,12 @@ export interface Snapshotter {
   /** Refuses while the snapshot has children. */
   remove(key: string): Promise<void>;
   stat(key: string): SnapshotInfo;
+  /**
+   * Changes labels (the only mutable field), as containerd's Update: with no
+   * fieldpaths or 'labels' the labels are replaced; 'labels.<k>' sets k (or
+   * removes it when absent or empty in `labels`).
+   */
+  update(key: string, labels: Record<string, string>, fieldpaths?: string[]): SnapshotInfo;
   /** Every snapshot, parents before their children. */
   walk(fn: (info: SnapshotInfo) => void): void;
   usage(key: string): Promise<Usage>;
