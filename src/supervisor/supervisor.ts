@@ -34,6 +34,7 @@ export class Supervisor {
   readonly log: Logger;
   readonly health: HealthState;
   readonly snapshotters: Snapshotters;
+  readonly dataRoot: string;
   private readonly server: Server;
   private readonly sockets: string[] = [];
 
@@ -53,9 +54,10 @@ export class Supervisor {
     add('health', healthService(deps, this.health));
     const images = openImageStores(opts.dataRoot, { db: this.metadata.db });
     this.snapshotters = new Snapshotters(join(opts.dataRoot, 'snapshots'));
+    this.dataRoot = opts.dataRoot;
     this.metadata.namespaces.addUsageCheck((ns) => plural(this.snapshotters.count(ns), 'snapshot'));
     add('content', contentService(deps, images.content));
-    add('images', imagesService(deps, images.content));
+    add('images', imagesService(deps, images.content, opts.dataRoot, this.snapshotters));
     add('snapshots', snapshotsService(deps, this.snapshotters));
     add('tasks', unimplementedService(serviceDefinition('tasks'), 'not implemented in this dray-containerd yet (the shim client is not wired in)'));
   }

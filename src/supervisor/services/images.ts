@@ -1,6 +1,5 @@
 // dray.services.images.v1.Images over the images library's image records
-// (per namespace) in the shared metadata database. Pull waits for the
-// registry client: it answers UNIMPLEMENTED until that lands.
+// (per namespace) in the shared metadata database, and the server-side pull.
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { FieldMask, Labels, Timestamp } from '../api/types.ts';
 import { toTimestamp } from '../api/types.ts';
@@ -8,7 +7,9 @@ import { ImageStore, type ImageRecord } from '../../images/metadata/images.ts';
 import { collectGarbage } from '../../images/metadata/gc.ts';
 import type { LocalStore } from '../../images/content/local-store.ts';
 import type { Descriptor } from '../../images/content/types.ts';
-import { alreadyExists, invalidArgument, notFound, unimplemented } from '../errors.ts';
+import { alreadyExists, invalidArgument, notFound } from '../errors.ts';
+import { runPull, type PullRequest } from './pull.ts';
+import type { Snapshotters } from './snapshots.ts';
 import { validateLabels } from '../identifiers.ts';
 import { matchAny, objectField, parseFilters } from '../filters.ts';
 import { applyMapMask, checkMask, maskPaths } from '../metadata/masks.ts';
@@ -45,7 +46,7 @@ const imageField = (i: ImageRecord, p: readonly string[]): string | undefined =>
   return objectField(i, p);
 };
 
-export function imagesService(d: ServiceDeps, content: LocalStore): UntypedServiceImplementation {
+export function imagesService(d: ServiceDeps, content: LocalStore, dataRoot: string, snapshotters: Snapshotters): UntypedServiceImplementation {
   const m = (name: string) => `images.${name}`;
   const images = (ns: string): ImageStore => new ImageStore(d.metadata.db, ns);
   let gc = Promise.resolve();
@@ -101,9 +102,9 @@ export function imagesService(d: ServiceDeps, content: LocalStore): UntypedServi
       }
       return {};
     }),
-    Pull: serverStream(d.rpc, m('Pull'), (_req: unknown, call) => {
-      call.namespace();
-      throw unimplemented('images.Pull: the registry client is not wired into dray-containerd yet');
+    Pull: serverStream(d.rpc, m('Pull'), async (req: PullRequest, call, write) => {
+      const image = await runPull(d, dataRoot, snapshotters, req, call, write);
+      write({ kind: 'done', status: 'done', image });
     }),
   };
 }
