@@ -17,7 +17,7 @@ test('socket 0660 in a 0711 directory, pidfile, and both removed on SIGTERM', as
   assert.equal(statSync(d.socket).mode & 0o777, 0o660);
   assert.equal(statSync(join(d.dir, 'run')).mode & 0o777, 0o711);
   assert.equal(readFileSync(d.pidfile, 'utf8').trim(), String(d.child.pid));
-  assert.equal(await d.stop(), 0);
+  assert.equal(await d.stop(), 0, d.stderr());
   assert.equal(existsSync(d.socket), false);
   assert.equal(existsSync(d.pidfile), false);
   assert.match(d.stderr(), /level=info msg="shutting down" signal=SIGTERM/);

@@ -20,8 +20,8 @@ export interface DrayContainerdProcess {
   stderr(): string;
   /** A client bound to namespace (default "default"); closed by stop(). */
   client(namespace?: string): SupervisorClient;
-  /** SIGTERM and wait for the exit; returns the exit code. */
-  stop(): Promise<number | null>;
+  /** SIGTERM and wait for the exit; returns the exit code (or the signal that ended it). */
+  stop(): Promise<number | string | null>;
   /** SIGKILL and wait for the exit. */
   kill9(): Promise<void>;
   /** Starts a new daemon on the same directories (after stop or kill9). */
@@ -30,9 +30,10 @@ export interface DrayContainerdProcess {
   cleanup(): Promise<void>;
 }
 
-function waitExit(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+/** The exit code, or the signal's name when a signal ended the process. */
+function waitExit(child: ChildProcess): Promise<number | string | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode ?? child.signalCode);
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
 }
 
 export async function startDrayContainerd(opts: { dir?: string; args?: string[]; debug?: boolean } = {}): Promise<DrayContainerdProcess> {
