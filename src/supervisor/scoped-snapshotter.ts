@@ -32,6 +32,7 @@ export class ScopedSnapshotter implements Snapshotter {
   walk(fn: (info: SnapshotInfo) => void): void {
     this.inner.walk((i) => { if (i.key.startsWith(this.prefix)) fn(this.out(i)); });
   }
+  update(key: string, labels: Record<string, string>, fieldpaths?: string[]): SnapshotInfo { return this.out(this.inner.update(this.k(key), labels, fieldpaths)); }
   usage(key: string): Promise<Usage> { return this.inner.usage(this.k(key)); }
   applyTarget(key: string): ApplyTarget { return this.inner.applyTarget(this.k(key)); }
   dir(key: string): string { return this.inner.dir(this.k(key)); }

@@ -136,6 +136,8 @@ for (const snapshotter of ['naive', 'overlayfs']) {
     assert.deepEqual((await c.snapshots.list(snapshotter)).map((i) => i.name).sort(), ['base', 'rw']);
     assert.deepEqual((await c.snapshots.list(snapshotter, 'kind==COMMITTED')).map((i) => i.name), ['base']);
     assert.ok((await c.snapshots.usage(snapshotter, 'base')).inodes >= 1);
+    assert.deepEqual((await c.snapshots.update(snapshotter, 'base', { extra: 'y' }, ['labels.extra'])).labels, { 'dray.io/layer': '1', extra: 'y' });
+    await assert.rejects(c.snapshots.update(snapshotter, 'base', {}, ['parent']), hasCode(status.INVALID_ARGUMENT));
 
     // Namespace b sees none of it, and may use the same keys.
     await assert.rejects(b.snapshots.stat(snapshotter, 'base'), hasCode(status.NOT_FOUND));

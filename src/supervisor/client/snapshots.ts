@@ -34,6 +34,11 @@ export class SnapshotsApi {
     return (await this.c.unary<{ info: SnapshotInfo }>('snapshots', 'Stat', { snapshotter, key })).info;
   }
 
+  /** Replaces the labels; with paths ("labels.<key>"), only those keys. */
+  async update(snapshotter: string, name: string, labels: Labels, paths?: string[]): Promise<SnapshotInfo> {
+    return (await this.c.unary<{ info: SnapshotInfo }>('snapshots', 'Update', { snapshotter, info: { name, labels }, updateMask: paths ? { paths } : null })).info;
+  }
+
   async list(snapshotter: string, ...filters: string[]): Promise<SnapshotInfo[]> {
     return (await collectStream<{ info: SnapshotInfo[] }>(this.c.stream('snapshots', 'List', { snapshotter, filters }))).flatMap((b) => b.info);
   }

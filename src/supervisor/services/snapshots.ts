@@ -8,7 +8,8 @@ import type { Labels, Timestamp } from '../api/types.ts';
 import { toTimestamp } from '../api/types.ts';
 import { openSnapshotter, type SnapshotterName } from '../../images/snapshots/index.ts';
 import type { Mount, SnapshotInfo, Snapshotter } from '../../images/snapshots/types.ts';
-import { invalidArgument, unimplemented } from '../errors.ts';
+import { invalidArgument } from '../errors.ts';
+import { checkMask, maskPaths } from '../metadata/masks.ts';
 import { validateLabels } from '../identifiers.ts';
 import { matchAny, parseFilters } from '../filters.ts';
 import { serverStream, unary, type Call } from '../rpc.ts';
@@ -104,9 +105,13 @@ export function snapshotsService(d: ServiceDeps, snapshotters: Snapshotters): Un
       const { ns, sn } = ctx(req, call);
       return { info: infoMessage(ns, sn.stat(scoped(ns, checkKey(req.key)))) };
     }),
-    Update: unary(d.rpc, m('Update'), (req: { snapshotter: string }, call) => {
-      ctx(req, call);
-      throw unimplemented('snapshots.Update: changing a snapshot\'s labels is not supported by the snapshotters yet');
+    Update: unary(d.rpc, m('Update'), (req: { snapshotter: string; info: InfoMessage | null; updateMask: { paths: string[] } | null }, call) => {
+      const { ns, sn } = ctx(req, call);
+      if (!req.info) throw invalidArgument('info must be set');
+      const paths = maskPaths(req.updateMask);
+      checkMask(`snapshot ${req.info.name}`, paths, [], ['labels']);
+      const labels = validateLabels(`snapshot ${req.info.name}`, req.info.labels);
+      return { info: infoMessage(ns, sn.update(scoped(ns, checkKey(req.info.name)), labels, paths)) };
     }),
     List: serverStream(d.rpc, m('List'), (req: { snapshotter: string; filters: string[] }, call, write) => {
       const { ns, sn } = ctx(req, call);
