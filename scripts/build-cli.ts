@@ -1,0 +1,37 @@
+// Bundles the dray CLI with esbuild into native/out/cli/: one entry file plus
+// one chunk per command (code splitting keeps each command lazily loaded), so
+// start-up loads a few plain .mjs files instead of type-stripping dozens of
+// .ts modules. bin/dray runs the bundle when it is newer than every source.
+import { build } from 'esbuild';
+import { readFileSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const outdir = `${root}native/out/cli`;
+rmSync(outdir, { recursive: true, force: true });
+await build({
+  entryPoints: [`${root}src/cmd/dray.ts`],
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node24',
+  outdir,
+  outExtension: { '.js': '.mjs' },
+  minifySyntax: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  plugins: [{
+    // version.ts reads ../../package.json relative to itself; in the bundle the version is inlined instead.
+    name: 'inline-version',
+    setup(b) {
+      b.onLoad({ filter: /src\/common\/version\.ts$/ }, (args) => {
+        const { version } = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { version: string };
+        const src = readFileSync(args.path, 'utf8').replace(/JSON\.parse\(readFileSync\(new URL\('\.\.\/\.\.\/package\.json', import\.meta\.url\), 'utf8'\)\)/, JSON.stringify({ version }));
+        if (!src.includes(JSON.stringify({ version }))) throw new Error('build-cli: version.ts changed shape; update the inline-version plugin');
+        return { contents: src, loader: 'ts' };
+      });
+    },
+  }],
+  banner: { js: "import { createRequire as __drayRequire } from 'node:module'; const require = __drayRequire(import.meta.url);" },
+});

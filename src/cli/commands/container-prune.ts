@@ -1,0 +1,21 @@
+// dray container prune: remove all stopped containers.
+import type { Command } from '../command.ts';
+import { filtersJson } from '../filters.ts';
+import { humanSize } from '../format/units.ts';
+import { confirm } from '../prompt.ts';
+
+export const command: Command = {
+  use: 'prune [OPTIONS]',
+  short: 'Remove all stopped containers',
+  flags: [
+    { name: 'filter', type: 'list', valueName: 'filter', usage: 'Provide filter values (e.g. "until=<timestamp>")' },
+    { name: 'force', short: 'f', type: 'bool', usage: 'Do not prompt for confirmation' },
+  ],
+  maxArgs: 0,
+  async run(cli, f) {
+    if (!f.bool('force') && !(await confirm(cli, 'WARNING! This will remove all stopped containers.'))) return;
+    const r = await cli.client().json<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }>('POST', '/containers/prune', { query: { filters: filtersJson(f.list('filter')) } });
+    if (r.ContainersDeleted?.length) cli.out.write(`Deleted Containers:\n${r.ContainersDeleted.map((c) => `${c}\n`).join('')}\n`);
+    cli.out.write(`Total reclaimed space: ${humanSize(r.SpaceReclaimed)}\n`);
+  },
+};

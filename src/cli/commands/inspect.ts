@@ -1,0 +1,51 @@
+// dray inspect: containers or images (--type narrows), as JSON or through --format.
+import { DaemonError } from '../client/client.ts';
+import type { Command } from '../command.ts';
+import { CliError, StatusError } from '../command.ts';
+import { enc } from '../each.ts';
+import { writeInspect } from '../output.ts';
+import type { Cli } from '../command.ts';
+
+export const FORMAT_FLAG = { name: 'format', short: 'f', type: 'string', usage: "Format output using a custom template: 'json' or a Go template" } as const;
+
+type Kind = 'container' | 'image';
+
+async function fetchOne(cli: Cli, kind: Kind, name: string, size: boolean): Promise<unknown> {
+  if (kind === 'container') return cli.client().json('GET', `/containers/${enc(name)}/json`, { query: { size: size || undefined } });
+  return cli.client().json('GET', `/images/${encodeURIComponent(name)}/json`);
+}
+
+/** Inspects each name as one of kinds (first that exists); prints them together, errors after. */
+export async function inspectAll(cli: Cli, kinds: Kind[], names: string[], format: string, size: boolean): Promise<number> {
+  const found: unknown[] = [];
+  const errors: string[] = [];
+  for (const n of names) {
+    let got: unknown;
+    for (const k of kinds) {
+      try { got = await fetchOne(cli, k, n, size); break; } catch (e) {
+        if (!(e instanceof DaemonError) || e.status !== 404) throw e;
+      }
+    }
+    if (got === undefined) errors.push(kinds.length > 1 ? `Error: No such object: ${n}` : `Error: No such ${kinds[0]}: ${n}`);
+    else found.push(got);
+  }
+  if (found.length || !format) writeInspect(cli.out, found, format);
+  if (errors.length) throw new StatusError(errors.join('\n'), 1);
+  return 0;
+}
+
+export const command: Command = {
+  use: 'inspect [OPTIONS] NAME|ID [NAME|ID...]',
+  short: 'Return low-level information on Dray objects',
+  flags: [
+    FORMAT_FLAG,
+    { name: 'size', short: 's', type: 'bool', usage: 'Display total file sizes if the type is container' },
+    { name: 'type', type: 'string', usage: 'Return JSON for specified type' },
+  ],
+  minArgs: 1,
+  async run(cli, f, args) {
+    const t = f.str('type');
+    if (t && t !== 'container' && t !== 'image') throw new CliError(`"${t}" is not a valid value for --type`);
+    return inspectAll(cli, t ? [t as Kind] : ['container', 'image'], args, f.str('format'), f.bool('size'));
+  },
+};
