@@ -443,8 +443,10 @@ function checkStringMap(name: string, what: string, m: Record<string, string> | 
   }
 }
 
+/** Keys sorted, as Go's encoding/json writes a map (the CLI prints labels in that order). */
 function parseMap(json: string | null): Record<string, string> | null {
-  return json === null ? null : (JSON.parse(json) as Record<string, string> | null);
+  const m = json === null ? null : (JSON.parse(json) as Record<string, string> | null);
+  return m === null ? null : Object.fromEntries(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 function sameMap(a: Record<string, string> | null, b: Record<string, string> | null): boolean {
