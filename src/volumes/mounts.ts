@@ -198,6 +198,7 @@ export function planMounts(input: ContainerMountInput, ctx: PlanContext): MountP
   const volumes: string[] = [];
   const created: string[] = [];
   const sorted = sortByDestination([...mountPoints.values()]);
+  if (ctx.rootfs) checkInRootfs([...mountPoints.keys(), ...Object.keys(input.Tmpfs ?? {})], ctx.rootfs);
   try {
     for (const m of sorted) {
       if (m.Type !== 'volume') continue;
@@ -248,14 +249,25 @@ export function copyUp(mountPoints: MountPoint[], rootfs: string, store: VolumeS
   for (const m of mountPoints) {
     if (m.Type !== 'volume' || m.Subpath) continue;
     const host = resolveInRoot(rootfs, m.Destination);
-    const bad = forbiddenDestination(`/${relative(rootfs, host)}`);
-    if (bad) throw badRequest(`${m.Destination} resolves to a forbidden destination in the rootfs: ${bad}`);
     let isDir = true;
     try {
       isDir = statSync(host).isDirectory();
     } catch { /* missing: nothing to copy */ }
     if (!isDir) throw badRequest(`cannot mount volume over existing file, file exists ${host}`);
     if (m.CopyData) copyUpOnce(store, m.Name, host);
+  }
+}
+
+/**
+ * Every destination resolved inside the rootfs (symlinks followed as the
+ * runtime will, never out of it) must still be an allowed destination:
+ * an image's /etc/x -> /proc link does not get a mount over /proc.
+ */
+export function checkInRootfs(destinations: string[], rootfs: string): void {
+  for (const d of destinations) {
+    const inside = `/${relative(rootfs, resolveInRoot(rootfs, d))}`;
+    const bad = forbiddenDestination(inside);
+    if (bad) throw badRequest(`invalid mount config: destination ${d} resolves to ${inside} in the container: ${bad}`);
   }
 }
 

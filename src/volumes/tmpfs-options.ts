@@ -29,6 +29,7 @@ export function tmpfsOptions(data: string): string[] {
   const out: string[] = [];
   for (let i = options.length - 1; i >= 0; i--) {
     const o = options[i] as string;
+    if (o.includes('\0')) throw badRequest(`invalid tmpfs option ${goQuoted([o])}`);
     if (o === 'defaults') continue;
     const kind = FLAG_KIND[o];
     if (kind) {

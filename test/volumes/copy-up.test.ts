@@ -98,7 +98,12 @@ test('copy-up: nocopy, a volume with content, image volumes, symlinked destinati
   planMounts({ Binds: ['vl:/via-link'] }, { store, containerId: 'c1', rootfs });
   assert.ok(readdirSync(store.mountpoint('vl')).includes('conf'));
   // ...and one that leads to /proc is refused; a file in the way is Docker's error.
-  assert.match(errorOf(() => planMounts({ Binds: ['tp:/to-proc'] }, { store, containerId: 'c1', rootfs })).message, /^\/to-proc resolves to a forbidden destination in the rootfs/);
+  assert.equal(errorOf(() => planMounts({ Binds: ['tp:/to-proc'] }, { store, containerId: 'c1', rootfs })).message,
+    "invalid mount config: destination /to-proc resolves to /proc in the container: invalid specification: destination can't be '/proc'");
+  // Binds and tmpfs too, and nothing is created for a refused plan.
+  assert.match(errorOf(() => planMounts({ Binds: ['/tmp:/to-proc/sys'] }, { store, containerId: 'c1', rootfs })).message, /resolves to \/proc\/sys in the container/);
+  assert.match(errorOf(() => planMounts({ Binds: ['first:/x'], Tmpfs: { '/to-proc': '' } }, { store, containerId: 'c1', rootfs })).message, /resolves to \/proc in the container/);
+  assert.equal(store.get('first'), undefined);
   assert.equal(errorOf(() => planMounts({ ImageVolumes: { '/afile': {} } }, { store, containerId: 'c1', rootfs })).message,
     `cannot mount volume over existing file, file exists ${join(rootfs, 'afile')}`);
   assert.equal(store.get('tp'), undefined, 'a refused plan removes the volume it made');

@@ -92,6 +92,7 @@ test('Tmpfs map: destinations checked; options merged over Docker\'s defaults, l
   assert.deepEqual(tmpfsOptions('rw,size=64m'), ['noexec', 'nosuid', 'nodev', 'rprivate', 'rw', 'size=64m']);
   assert.deepEqual(tmpfsOptions('exec,size=1m,size=2m,mode=1777,shared'), ['nosuid', 'nodev', 'exec', 'size=2m', 'mode=1777', 'shared']);
   assert.deepEqual(errorOf(() => tmpfsOptions('foo')), { status: 400, message: 'invalid tmpfs option ["foo"]' });
+  assert.equal(errorOf(() => tmpfsOptions('size=1m\0x')).status, 400);
   assert.deepEqual(errorOf(() => tmpfsOptions('upperdir=/x')), { status: 400, message: 'invalid tmpfs option ["upperdir" "/x"]' });
   assert.deepEqual(errorOf(() => validateTmpfsDestination('rel')), { status: 400, message: "invalid mount path: 'rel' mount path must be absolute" });
   assert.deepEqual(errorOf(() => validateTmpfsDestination('/')), { status: 400, message: "invalid specification: destination can't be '/'" });
