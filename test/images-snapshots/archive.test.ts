@@ -2,13 +2,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { openImageStores } from '../../src/images/metadata/open.ts';
 import type { ImageStores } from '../../src/images/metadata/open.ts';
 import type { Descriptor } from '../../src/images/content/types.ts';
-import { parseManifest } from '../../src/images/manifest/manifest.ts';
+import { encodeManifest, parseManifest } from '../../src/images/manifest/manifest.ts';
+import { MEDIA_TYPE } from '../../src/images/manifest/media-types.ts';
+import { writeBlob } from '../../src/images/content/local-store.ts';
+import { writeDiffToContent } from '../../src/images/layers/commit.ts';
+import { snapshotDiffSource } from '../../src/images/layers/diff.ts';
 import type { ImageManifest } from '../../src/images/manifest/manifest.ts';
 import { parseImageConfig } from '../../src/images/manifest/config.ts';
 import { loadArchive } from '../../src/images/archive/load.ts';
@@ -131,7 +135,65 @@ test('real docker: loads and runs an image Dray saved; Dray loads and runs what 
   const loaded = await loadArchive(createReadStream(dockerTar), { content: st2.content, images: st2.images });
   assert.deepEqual(loaded.map((l) => [l.name, l.id]), [['docker.io/dray-test/busybox:saved', img.configDigest]]);
   assert.equal(await runsUnderChroot(t, st2, loaded[0]!.target), 'ok\n');
+
+  // Whiteouts both ways. docker builds layers that delete a file and replace a
+  // directory (its diff has .wh.<name> and an opaque dir); Dray applies them.
+  const ctx = join(dir, 'build');
+  mkdirSync(ctx);
+  writeFileSync(join(ctx, 'Dockerfile'), [
+    'FROM dray-test/busybox:saved',
+    'RUN mkdir -p /d && echo old > /d/old && echo keep > /keep',
+    'RUN rm /bin/ls && rm -rf /d && mkdir /d && echo new > /d/new',
+  ].join('\n') + '\n');
+  await docker.docker(['build', '--network', 'none', '-q', '-t', 'dray-test/whiteouts:1', ctx]);
+  const builtTar = join(dir, 'built.tar');
+  await docker.docker(['save', '-o', builtTar, 'dray-test/whiteouts:1']);
+  const st3 = stores(t);
+  const [built] = await loadArchive(createReadStream(builtTar), { content: st3.content, images: st3.images });
+  const builtLayers = (await manifestOf(st3, built!.target)).layers;
+  const top = execFileSync('tar', ['-t'], { input: await st3.content.readBlob(builtLayers.at(-1)!), encoding: 'utf8' }).split('\n');
+  assert.ok(top.includes('bin/.wh.ls') && top.includes('d/.wh..wh..opq'), top.join(' '));
+  assert.equal(await runsUnderChroot(t, st3, built!.target, ['/bin/sh', '-c', 'test ! -e /bin/ls && ls /d && cat /keep']), 'new\nkeep\n');
+
+  // Dray makes the same kind of layer (a diff of a snapshot changed through its
+  // mount); docker loads the image and sees the deletions.
+  const committed = await commitChange(t, st, busybox!.target, (root) => {
+    rmSync(join(root, 'bin/ls'));
+    rmSync(join(root, 'etc'), { recursive: true });
+    mkdirSync(join(root, 'etc'));
+    writeFileSync(join(root, 'etc/only'), 'dray\n');
+  });
+  const committedTar = join(dir, 'committed.tar');
+  await saveTo(st, 'dray-test/committed:1', committed, committedTar);
+  await docker.docker(['load', '-i', committedTar]);
+  const out = await docker.docker(['run', '--rm', '--network', 'none', 'dray-test/committed:1', 'sh', '-c', 'test ! -e /bin/ls && test ! -e /etc/passwd && cat /etc/only']);
+  assert.equal(out, 'dray\n'); // (docker bind-mounts its own hosts, hostname and resolv.conf into /etc)
 });
+
+/**
+ * What docker commit does: unpack an image, change its filesystem through
+ * the mounted snapshot, store the diff as a new layer and make a new image.
+ */
+async function commitChange(t: TestContext, st: ImageStores, base: Descriptor, change: (root: string) => void): Promise<Descriptor> {
+  const m = await manifestOf(st, base);
+  const config = parseImageConfig(await st.content.readBlob(m.config));
+  const s = new OverlaySnapshotter(tempDir(t, 'dray-snaps-'));
+  t.after(() => s.close());
+  const u = await unpack({ snapshotter: s, content: st.content, layers: m.layers, diffIds: config.rootfs.diff_ids });
+  await withMount(await s.prepare('ctr', u.chainId), change);
+  const layer = await writeDiffToContent(st.content, snapshotDiffSource(s, 'ctr'));
+  const cfg = Buffer.from(JSON.stringify({
+    ...config,
+    rootfs: { type: 'layers', diff_ids: [...config.rootfs.diff_ids, layer.diffId] },
+    history: [...(config.history ?? []), { created: new Date().toISOString(), created_by: 'dray commit' }],
+  }));
+  const cfgDesc = { mediaType: MEDIA_TYPE.ociConfig, digest: sha256(cfg), size: cfg.length };
+  await writeBlob(st.content, 'cfg', cfg, cfgDesc);
+  const manifest = encodeManifest({ schemaVersion: 2, mediaType: MEDIA_TYPE.ociManifest, config: cfgDesc, layers: [...m.layers, layer.descriptor] });
+  const target = { mediaType: MEDIA_TYPE.ociManifest, digest: sha256(manifest), size: manifest.length };
+  await writeBlob(st.content, 'manifest', manifest, target);
+  return target;
+}
 
 test('import a rootfs tarball as a one-layer image; export a snapshot and import it again', needsRoot, async (t) => {
   const img = await testImage('busybox');
