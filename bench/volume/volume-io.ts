@@ -53,9 +53,9 @@ try {
   native().mount('overlay', merged, 'overlay', 0, `lowerdir=${bundle.rootfs},upperdir=${join(overlay, 'upper')},workdir=${join(overlay, 'work')}`);
   mkdirSync(join(merged, 'bench'));
 
-  const inContainer = (rootPath: string, binds: string[], dir: string): { write: number; read: number } => {
+  const inContainer = async (rootPath: string, binds: string[], dir: string): Promise<{ write: number; read: number }> => {
     const id = `bench-vol-${process.pid}-${++n}`;
-    const plan = planMounts({ Binds: binds }, { store, containerId: id });
+    const plan = await planMounts({ Binds: binds }, { store, containerId: id });
     try {
       const { mounts } = ociMounts(plan.mountPoints, {}, { store, containerId: id });
       bundle.configure(['sh', '-c', SCRIPT(dir)], (s: Spec) => {
@@ -69,7 +69,7 @@ try {
       store.releaseContainer(id);
     }
   };
-  const targets: Record<string, () => { write: number; read: number }> = {
+  const targets: Record<string, () => Promise<{ write: number; read: number }> | { write: number; read: number }> = {
     'named volume (bind of _data)': () => inContainer('rootfs', ['benchvol:/bench'], '/bench'),
     'overlay rootfs (upper in tmp)': () => inContainer(merged, [], '/bench'),
     // The same host directory as below, through -v: separates what the container costs from what the volume costs.
@@ -82,12 +82,12 @@ try {
   };
   const names = Object.keys(targets);
   const samples = new Map(names.map((k) => [k, { write: [] as number[], read: [] as number[] }]));
-  targets[names[0] as string]!(); // warm-up: page tables, the volume's first use
+  await targets[names[0] as string]!(); // warm-up: page tables, the volume's first use
   for (let run = 0; run < RUNS; run++) {
     // Rotate the order so no target always runs right after another's writeback.
     for (let i = 0; i < names.length; i++) {
       const name = names[(run + i) % names.length] as string;
-      const t = targets[name]!();
+      const t = await targets[name]!();
       samples.get(name)!.write.push(t.write);
       samples.get(name)!.read.push(t.read);
     }

@@ -192,7 +192,7 @@ function checkDaemonRoot(mp: MountPoint, dataRoot: string): void {
  * references the volumes, and (with ctx.rootfs) copies image content into
  * empty ones. On failure nothing it took remains.
  */
-export function planMounts(input: ContainerMountInput, ctx: PlanContext): MountPlan {
+export async function planMounts(input: ContainerMountInput, ctx: PlanContext): Promise<MountPlan> {
   const { mountPoints, origin, warnings } = parseContainerMounts(input, ctx);
   const { store, containerId } = ctx;
   const volumes: string[] = [];
@@ -217,7 +217,7 @@ export function planMounts(input: ContainerMountInput, ctx: PlanContext): MountP
       m.Source = volumeSource(store, m);
       if (!m.Mode && (from === 'bind' || from === 'mount')) m.Mode = 'z';
     }
-    if (ctx.rootfs) copyUp(sorted, ctx.rootfs, store);
+    if (ctx.rootfs) await copyUp(sorted, ctx.rootfs, store);
   } catch (err) {
     for (const n of volumes) store.release(n, containerId);
     for (const n of created) if (store.refs(n).length === 0) store.remove(n, { force: true });
@@ -245,7 +245,7 @@ function volumeSource(store: VolumeStore, m: MountPoint): string {
  * (CopyData, no subpath). Destinations are resolved inside the rootfs; an
  * image file where a volume goes is Docker's error.
  */
-export function copyUp(mountPoints: MountPoint[], rootfs: string, store: VolumeStore): void {
+export async function copyUp(mountPoints: MountPoint[], rootfs: string, store: VolumeStore): Promise<void> {
   for (const m of mountPoints) {
     if (m.Type !== 'volume' || m.Subpath) continue;
     const host = resolveInRoot(rootfs, m.Destination);
@@ -254,7 +254,7 @@ export function copyUp(mountPoints: MountPoint[], rootfs: string, store: VolumeS
       isDir = statSync(host).isDirectory();
     } catch { /* missing: nothing to copy */ }
     if (!isDir) throw badRequest(`cannot mount volume over existing file, file exists ${host}`);
-    if (m.CopyData) copyUpOnce(store, m.Name, host);
+    if (m.CopyData) await copyUpOnce(store, m.Name, host);
   }
 }
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { native } from '../../src/common/native.ts';
 import { planMounts } from '../../src/volumes/mounts.ts';
 import { needsRoot } from '../support/root.ts';
-import { errorOf, tempDir, tempStore } from './support.ts';
+import { errorOfAsync, tempDir, tempStore } from './support.ts';
 
 const S_IFIFO = 0o010000;
 
@@ -44,11 +44,11 @@ function makeRootfs(root: string): void {
   symlinkSync('/proc', join(root, 'to-proc'));
 }
 
-test('copy-up keeps owners, modes, times, xattrs, symlinks, hardlinks and fifos; once only', needsRoot, (t) => {
+test('copy-up keeps owners, modes, times, xattrs, symlinks, hardlinks and fifos; once only', needsRoot, async (t) => {
   const { store } = tempStore(t);
   const rootfs = tempDir(t, 'dray-vol-rootfs-');
   makeRootfs(rootfs);
-  planMounts({ Binds: ['app:/data'] }, { store, containerId: 'c1', rootfs });
+  (await planMounts({ Binds: ['app:/data'] }, { store, containerId: 'c1', rootfs }));
   const v = store.mountpoint('app');
   const st = (p: string) => lstatSync(join(v, p));
   assert.deepEqual([statSync(v).uid, statSync(v).gid, statSync(v).mode & 0o7777], [33, 34, 0o750], 'the volume root takes the image directory\'s owner and mode');
@@ -70,56 +70,56 @@ test('copy-up keeps owners, modes, times, xattrs, symlinks, hardlinks and fifos;
   // Once: another container over changed image content copies nothing, even into an emptied volume.
   writeFileSync(join(rootfs, 'data', 'later'), 'new in the image');
   rmSync(join(v, 'conf'));
-  planMounts({ Binds: ['app:/data'] }, { store, containerId: 'c2', rootfs });
+  (await planMounts({ Binds: ['app:/data'] }, { store, containerId: 'c2', rootfs }));
   assert.deepEqual(readdirSync(v).sort(), ['abs-link', 'fifo', 'hard', 'link', 'private', 'suid']);
   for (const e of readdirSync(v)) rmSync(join(v, e), { recursive: true });
-  planMounts({ Binds: ['app:/data'] }, { store, containerId: 'c3', rootfs });
+  (await planMounts({ Binds: ['app:/data'] }, { store, containerId: 'c3', rootfs }));
   assert.deepEqual(readdirSync(v), []);
 });
 
-test('copy-up: nocopy, a volume with content, image volumes, symlinked destinations, files in the way', needsRoot, (t) => {
+test('copy-up: nocopy, a volume with content, image volumes, symlinked destinations, files in the way', needsRoot, async (t) => {
   const { store } = tempStore(t);
   const rootfs = tempDir(t, 'dray-vol-rootfs-');
   makeRootfs(rootfs);
-  planMounts({ Binds: ['nc:/data:nocopy'] }, { store, containerId: 'c1', rootfs });
+  (await planMounts({ Binds: ['nc:/data:nocopy'] }, { store, containerId: 'c1', rootfs }));
   assert.deepEqual(readdirSync(store.mountpoint('nc')), []);
-  planMounts({ Mounts: [{ Type: 'volume', Source: 'nc2', Target: '/data', VolumeOptions: { NoCopy: true } }] }, { store, containerId: 'c1', rootfs });
+  (await planMounts({ Mounts: [{ Type: 'volume', Source: 'nc2', Target: '/data', VolumeOptions: { NoCopy: true } }] }, { store, containerId: 'c1', rootfs }));
   assert.deepEqual(readdirSync(store.mountpoint('nc2')), []);
 
   const own = store.create({ Name: 'own' });
   writeFileSync(join(own.Mountpoint, 'mine'), 'mine');
-  planMounts({ Binds: ['own:/data'] }, { store, containerId: 'c1', rootfs });
+  (await planMounts({ Binds: ['own:/data'] }, { store, containerId: 'c1', rootfs }));
   assert.deepEqual(readdirSync(own.Mountpoint), ['mine'], 'a volume with content is never copied into');
 
-  const img = planMounts({ ImageVolumes: { '/data': {} } }, { store, containerId: 'c1', rootfs });
+  const img = (await planMounts({ ImageVolumes: { '/data': {} } }, { store, containerId: 'c1', rootfs }));
   assert.ok(readdirSync(store.mountpoint(img.mountPoints[0]?.Name as string)).includes('conf'), 'image VOLUMEs are populated too');
 
   // A destination that is a symlink in the image resolves inside the rootfs.
-  planMounts({ Binds: ['vl:/via-link'] }, { store, containerId: 'c1', rootfs });
+  (await planMounts({ Binds: ['vl:/via-link'] }, { store, containerId: 'c1', rootfs }));
   assert.ok(readdirSync(store.mountpoint('vl')).includes('conf'));
   // ...and one that leads to /proc is refused; a file in the way is Docker's error.
-  assert.equal(errorOf(() => planMounts({ Binds: ['tp:/to-proc'] }, { store, containerId: 'c1', rootfs })).message,
+  assert.equal((await errorOfAsync(() => planMounts({ Binds: ['tp:/to-proc'] }, { store, containerId: 'c1', rootfs }))).message,
     "invalid mount config: destination /to-proc resolves to /proc in the container: invalid specification: destination can't be '/proc'");
   // Binds and tmpfs too, and nothing is created for a refused plan.
-  assert.match(errorOf(() => planMounts({ Binds: ['/tmp:/to-proc/sys'] }, { store, containerId: 'c1', rootfs })).message, /resolves to \/proc\/sys in the container/);
-  assert.match(errorOf(() => planMounts({ Binds: ['first:/x'], Tmpfs: { '/to-proc': '' } }, { store, containerId: 'c1', rootfs })).message, /resolves to \/proc in the container/);
+  assert.match((await errorOfAsync(() => planMounts({ Binds: ['/tmp:/to-proc/sys'] }, { store, containerId: 'c1', rootfs }))).message, /resolves to \/proc\/sys in the container/);
+  assert.match((await errorOfAsync(() => planMounts({ Binds: ['first:/x'], Tmpfs: { '/to-proc': '' } }, { store, containerId: 'c1', rootfs }))).message, /resolves to \/proc in the container/);
   assert.equal(store.get('first'), undefined);
-  assert.equal(errorOf(() => planMounts({ ImageVolumes: { '/afile': {} } }, { store, containerId: 'c1', rootfs })).message,
+  assert.equal((await errorOfAsync(() => planMounts({ ImageVolumes: { '/afile': {} } }, { store, containerId: 'c1', rootfs }))).message,
     `cannot mount volume over existing file, file exists ${join(rootfs, 'afile')}`);
   assert.equal(store.get('tp'), undefined, 'a refused plan removes the volume it made');
   // Nothing at the destination in the image: nothing to copy, and the volume may still take content later.
-  planMounts({ Binds: ['empty:/nothing-here'] }, { store, containerId: 'c1', rootfs });
+  (await planMounts({ Binds: ['empty:/nothing-here'] }, { store, containerId: 'c1', rootfs }));
   assert.equal(store.copyState('empty'), null);
 });
 
-test('a copy-up cut short (state "copying") is emptied and redone on the next mount', needsRoot, (t) => {
+test('a copy-up cut short (state "copying") is emptied and redone on the next mount', needsRoot, async (t) => {
   const { store } = tempStore(t);
   const rootfs = tempDir(t, 'dray-vol-rootfs-');
   makeRootfs(rootfs);
   const v = store.create({ Name: 'partial' });
   store.setCopyState('partial', 'copying');
   writeFileSync(join(v.Mountpoint, 'half-written'), 'garbage');
-  planMounts({ Binds: ['partial:/data'] }, { store, containerId: 'c1', rootfs });
+  (await planMounts({ Binds: ['partial:/data'] }, { store, containerId: 'c1', rootfs }));
   const names = readdirSync(v.Mountpoint);
   assert.ok(names.includes('conf') && !names.includes('half-written'), names.join(','));
   assert.equal(store.copyState('partial'), 'done');

@@ -164,7 +164,7 @@ describe('parity with dockerd 20.10 (API 1.41)', needsRoot, () => {
         const mounts = (ins.body as { Mounts: { Destination: string }[] }).Mounts.sort((x, y) => (x.Destination < y.Destination ? -1 : 1));
         expected = { status: 201, body: mounts };
       }
-      const got = await ours(201, () => inspectMounts(planMounts(mine, { store, containerId: `ctr${++n}`, apiVersion: '1.41' }).mountPoints)
+      const got = await ours(201, async () => inspectMounts((await planMounts(mine, { store, containerId: `ctr${++n}`, apiVersion: '1.41' })).mountPoints)
         .sort((x, y) => (x.Destination < y.Destination ? -1 : 1)));
       // dockerd 20.10 answers 500 for some bad Binds (its parser's errors were not typed yet); later
       // dockerd answers 400, as Dray does. The message must be the same.
@@ -178,7 +178,7 @@ describe('parity with dockerd 20.10 (API 1.41)', needsRoot, () => {
     store.remove('tv');
     const a = await api(d.socket, 'POST', '/containers/create', { Image: 'busybox', Cmd: ['true'], HostConfig: { Binds: ['busy:/b'] } });
     assert.equal(a.status, 201);
-    planMounts({ Binds: ['busy:/b'] }, { store, containerId: (a.body as { Id: string }).Id });
+    (await planMounts({ Binds: ['busy:/b'] }, { store, containerId: (a.body as { Id: string }).Id }));
     await both(() => api(d.socket, 'DELETE', '/volumes/busy'), () => ours(204, () => store.remove('busy')), 'rm in use');
     await both(() => api(d.socket, 'DELETE', '/volumes/busy?force=1'), () => ours(204, () => store.remove('busy', { force: true })), 'rm -f in use');
     // Prune: drop the containers first on both sides so the same volumes are unused.

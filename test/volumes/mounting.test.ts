@@ -21,11 +21,11 @@ function mountOci(m: OciMount, target: string): void {
   if (m.options.includes('ro') || m.options.includes('rro')) native().mount(null, target, null, MS.REMOUNT | MS.BIND | MS.RDONLY, null);
 }
 
-test('named volume data outlives the container that wrote it and is read by the next', needsRoot, (t) => {
+test('named volume data outlives the container that wrote it and is read by the next', needsRoot, async (t) => {
   const { store } = tempStore(t);
   const containers = tempDir(t, 'dray-vol-ctr-');
   // Container 1 writes through its bind mount of the volume.
-  const p1 = planMounts({ Binds: ['keep:/data'] }, { store, containerId: 'c1' });
+  const p1 = (await planMounts({ Binds: ['keep:/data'] }, { store, containerId: 'c1' }));
   const m1 = ociMounts(p1.mountPoints, {}, { store, containerId: 'c1' }).mounts[0] as OciMount;
   const root1 = join(containers, 'c1');
   mountOci(m1, join(root1, 'data'));
@@ -38,7 +38,7 @@ test('named volume data outlives the container that wrote it and is read by the 
   assert.deepEqual(store.releaseContainer('c1', true), []);
   assert.ok(store.get('keep'));
   // Container 2 mounts it read-only and reads; writing is refused by the kernel.
-  const p2 = planMounts({ Binds: ['keep:/data:ro'] }, { store, containerId: 'c2' });
+  const p2 = (await planMounts({ Binds: ['keep:/data:ro'] }, { store, containerId: 'c2' }));
   const m2 = ociMounts(p2.mountPoints, {}, { store, containerId: 'c2' }).mounts[0] as OciMount;
   assert.deepEqual(m2.options, ['rbind', 'rro']);
   const root2 = join(containers, 'c2');
@@ -52,12 +52,12 @@ test('named volume data outlives the container that wrote it and is read by the 
   assert.equal(existsSync(join(store.mountpoint('keep'), 'other')), false);
 });
 
-test('a read-only host bind refuses writes (EROFS) while the host side stays writable', needsRoot, (t) => {
+test('a read-only host bind refuses writes (EROFS) while the host side stays writable', needsRoot, async (t) => {
   const { store } = tempStore(t);
   const host = tempDir(t);
   const ctr = tempDir(t, 'dray-vol-ctr-');
   writeFileSync(join(host, 'f'), 'host');
-  const plan = planMounts({ Mounts: [{ Type: 'bind', Source: host, Target: '/ro', ReadOnly: true }] }, { store, containerId: 'c1' });
+  const plan = (await planMounts({ Mounts: [{ Type: 'bind', Source: host, Target: '/ro', ReadOnly: true }] }, { store, containerId: 'c1' }));
   const m = ociMounts(plan.mountPoints, {}, { store, containerId: 'c1' }).mounts[0] as OciMount;
   mountOci(m, join(ctr, 'ro'));
   try {
@@ -70,7 +70,7 @@ test('a read-only host bind refuses writes (EROFS) while the host side stays wri
   }
 });
 
-test('tmpfs volume: mounted on first use with its size and mode, unmounted after the last user, empty again', needsRoot, (t) => {
+test('tmpfs volume: mounted on first use with its size and mode, unmounted after the last user, empty again', needsRoot, async (t) => {
   const { store } = tempStore(t);
   const v = store.create({ Name: 'scratch', DriverOpts: { type: 'tmpfs', device: 'tmpfs', o: 'size=2m,mode=0710,uid=1234' } });
   assert.equal(isMountPoint(v.Mountpoint), false, 'not mounted before use');
@@ -95,7 +95,7 @@ test('tmpfs volume: mounted on first use with its size and mode, unmounted after
   store.remove('scratch');
 });
 
-test('bind-backed volume (o=bind): the directory shows through; removing the volume leaves it intact', needsRoot, (t) => {
+test('bind-backed volume (o=bind): the directory shows through; removing the volume leaves it intact', needsRoot, async (t) => {
   const { store } = tempStore(t);
   const dev = tempDir(t);
   writeFileSync(join(dev, 'precious'), 'do not delete');
@@ -114,7 +114,7 @@ test('bind-backed volume (o=bind): the directory shows through; removing the vol
   assert.equal(readFileSync(join(dev, 'new'), 'utf8'), 'through the volume');
 });
 
-test('a tmpfs volume that cannot mount reports Docker\'s error and takes no reference', needsRoot, (t) => {
+test('a tmpfs volume that cannot mount reports Docker\'s error and takes no reference', needsRoot, async (t) => {
   const { store } = tempStore(t);
   store.create({ Name: 'broken', DriverOpts: { type: 'nosuchfs', device: 'none' } });
   assert.throws(() => store.acquire('broken', 'c1'), (err: Error & { status?: number }) => {
@@ -126,17 +126,17 @@ test('a tmpfs volume that cannot mount reports Docker\'s error and takes no refe
   store.remove('broken');
 });
 
-test('shared/slave bind propagation needs a propagating source mount, and asks for a matching rootfs propagation', needsRoot, (t) => {
+test('shared/slave bind propagation needs a propagating source mount, and asks for a matching rootfs propagation', needsRoot, async (t) => {
   const { store } = tempStore(t);
   const src = tempDir(t);
   native().mount(src, src, null, MS.BIND, null); // unmounted by tempDir's cleanup
   native().mount(null, src, null, MS.PRIVATE, null);
-  const plan = planMounts({ Binds: [`${src}:/s:rshared`] }, { store, containerId: 'c1' });
+  const plan = (await planMounts({ Binds: [`${src}:/s:rshared`] }, { store, containerId: 'c1' }));
   assert.throws(() => ociMounts(plan.mountPoints, {}, { store, containerId: 'c1' }), { status: 500, message: `path ${src} is mounted on ${src} but it is not a shared mount` });
   native().mount(null, src, null, MS.SHARED, null);
   const shared = ociMounts(plan.mountPoints, {}, { store, containerId: 'c1' });
   assert.deepEqual(shared.mounts[0]?.options, ['rbind', 'rshared']);
   assert.equal(shared.rootfsPropagation, 'rshared');
-  const slave = ociMounts(planMounts({ Binds: [`${src}:/s:rslave`] }, { store, containerId: 'c2' }).mountPoints, {}, { store, containerId: 'c2' });
+  const slave = ociMounts((await planMounts({ Binds: [`${src}:/s:rslave`] }, { store, containerId: 'c2' })).mountPoints, {}, { store, containerId: 'c2' });
   assert.equal(slave.rootfsPropagation, 'rslave');
 });

@@ -31,9 +31,9 @@ describe('volumes under dray-runc', needsRoot, () => {
   });
 
   /** Plans the mounts for a new container, runs `sh -c script` in it, and removes it (rm -v). */
-  const run = (input: ContainerMountInput, script: string, lookup?: MountPlan): { status: number | null; stdout: string; stderr: string; plan: MountPlan } => {
+  const run = async (input: ContainerMountInput, script: string, lookup?: MountPlan): Promise<{ status: number | null; stdout: string; stderr: string; plan: MountPlan }> => {
     const id = `vol-e2e-${++n}`;
-    const plan = planMounts(input, {
+    const plan = await planMounts(input, {
       store, containerId: id, rootfs: b.rootfs,
       lookupContainer: (ref) => (lookup && ref === 'source' ? { id: 'source', mountPoints: lookup.mountPoints } : undefined),
     });
@@ -49,43 +49,43 @@ describe('volumes under dray-runc', needsRoot, () => {
     }
   };
 
-  it('a named volume keeps what one container wrote for the next', () => {
-    const w = run({ Binds: ['shared:/data'] }, 'echo from-first > /data/note && sync');
+  it('a named volume keeps what one container wrote for the next', async () => {
+    const w = await run({ Binds: ['shared:/data'] }, 'echo from-first > /data/note && sync');
     assert.equal(w.status, 0, w.stderr);
-    const r = run({ Binds: ['shared:/data'] }, 'cat /data/note');
+    const r = await run({ Binds: ['shared:/data'] }, 'cat /data/note');
     assert.equal(r.stdout, 'from-first\n', r.stderr);
     assert.ok(store.get('shared'));
   });
 
-  it('read-only volumes and binds refuse writes inside the container', () => {
-    const r = run({ Binds: ['shared:/data:ro'] }, 'cat /data/note; echo x > /data/other 2>/dev/null && echo wrote || echo refused');
+  it('read-only volumes and binds refuse writes inside the container', async () => {
+    const r = await run({ Binds: ['shared:/data:ro'] }, 'cat /data/note; echo x > /data/other 2>/dev/null && echo wrote || echo refused');
     assert.equal(r.stdout, 'from-first\nrefused\n', r.stderr);
   });
 
-  it('a --tmpfs mount is empty and has its size; a tmpfs volume too', () => {
+  it('a --tmpfs mount is empty and has its size; a tmpfs volume too', async () => {
     store.create({ Name: 'tv', DriverOpts: { type: 'tmpfs', device: 'tmpfs', o: 'size=3m' } });
-    const r = run({ Tmpfs: { '/scratch': 'size=2m' }, Binds: ['tv:/tv'] }, "ls -A /scratch | wc -l; df -k /scratch | tail -1 | awk '{print $2}'; df -k /tv | tail -1 | awk '{print $2}'");
+    const r = await run({ Tmpfs: { '/scratch': 'size=2m' }, Binds: ['tv:/tv'] }, "ls -A /scratch | wc -l; df -k /scratch | tail -1 | awk '{print $2}'; df -k /tv | tail -1 | awk '{print $2}'");
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(r.stdout.trim().split('\n').map((l) => l.trim()), ['0', '2048', '3072']);
   });
 
-  it('--volumes-from shares the other container\'s volumes', () => {
+  it('--volumes-from shares the other container\'s volumes', async () => {
     const id = 'source';
-    const src = planMounts({ Binds: ['fromvol:/shared'] }, { store, containerId: id });
+    const src = (await planMounts({ Binds: ['fromvol:/shared'] }, { store, containerId: id }));
     try {
-      const w = run({ VolumesFrom: ['source'] }, 'echo via-volumes-from > /shared/f', src);
+      const w = await run({ VolumesFrom: ['source'] }, 'echo via-volumes-from > /shared/f', src);
       assert.equal(w.status, 0, w.stderr);
-      const r = run({ VolumesFrom: ['source:ro'] }, 'cat /shared/f; touch /shared/g 2>/dev/null || echo refused', src);
+      const r = await run({ VolumesFrom: ['source:ro'] }, 'cat /shared/f; touch /shared/g 2>/dev/null || echo refused', src);
       assert.equal(r.stdout, 'via-volumes-from\nrefused\n', r.stderr);
     } finally {
       store.releaseContainer(id);
     }
   });
 
-  it('copy-up: a new volume over /etc holds the image\'s files; an anonymous image VOLUME goes with rm -v', () => {
-    const r = run({ Binds: ['etcvol:/etc'] }, 'grep -c root /etc/passwd');
+  it('copy-up: a new volume over /etc holds the image\'s files; an anonymous image VOLUME goes with rm -v', async () => {
+    const r = await run({ Binds: ['etcvol:/etc'] }, 'grep -c root /etc/passwd');
     assert.equal(r.stdout, '1\n', r.stderr);
-    const a = run({ ImageVolumes: { '/var/cache': {} } }, 'echo tmp > /var/cache/x && cat /var/cache/x');
+    const a = await run({ ImageVolumes: { '/var/cache': {} } }, 'echo tmp > /var/cache/x && cat /var/cache/x');
     assert.equal(a.stdout, 'tmp\n', a.stderr);
     const anon = a.plan.mountPoints[0]?.Name as string;
     assert.equal(store.get(anon), undefined, 'removed with the container (rm -v)');

@@ -31,3 +31,13 @@ export function errorOf(fn: () => unknown): { status: number | undefined; messag
   }
   throw new Error('expected an error');
 }
+
+/** errorOf for a function that rejects. */
+export async function errorOfAsync(fn: () => Promise<unknown>): Promise<{ status: number | undefined; message: string }> {
+  try {
+    await fn();
+  } catch (err) {
+    return { status: (err as { status?: number }).status, message: (err as Error).message };
+  }
+  throw new Error('expected an error');
+}
