@@ -241,3 +241,20 @@ test('an xattr namespace the filesystem does not support is skipped, not fatal',
   await applyLayer(Readable.from([await makeTar([{ name: 'f', body: 'x', pax: { 'SCHILY.xattr.nosuchns.k': 'v', 'SCHILY.xattr.user.k': 'kept' } }])]), s.applyTarget('a'));
   assert.deepEqual(native().llistxattr(join(s.dir('a'), 'f')), ['user.k']);
 });
+
+test('entries in any order: children before their directories, a directory twice', needsRoot, async (t) => {
+  for (const kind of ['overlay', 'naive'] as const) {
+    const s = open(t, kind);
+    await s.prepare('a');
+    const mtime = new Date('2021-01-01T00:00:00Z');
+    await applyLayer(Readable.from([await makeTar([
+      { name: 'x/y/z/f', body: 'deep' }, { name: 'x/y/', mode: 0o750, mtime }, { name: 'x/', mode: 0o711 }, { name: 'x/y/', mode: 0o755, mtime },
+      { name: 'x/y/z/f', body: 'again' },
+    ])]), s.applyTarget('a'));
+    const d = s.dir('a');
+    assert.equal(readFileSync(join(d, 'x/y/z/f'), 'utf8'), 'again');
+    assert.equal(lstatSync(join(d, 'x')).mode & 0o777, 0o711);
+    assert.equal(lstatSync(join(d, 'x/y')).mode & 0o777, 0o755);
+    assert.equal(lstatSync(join(d, 'x/y')).mtime.getTime(), mtime.getTime());
+  }
+});

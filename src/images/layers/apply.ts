@@ -192,7 +192,7 @@ class LayerWriter {
     this.ensureDir(parent, h.name);
     const p = this.abs(comps);
     const parentRel = parent.join('/');
-    const unseen = comps.length > 0 && this.fresh.has(parentRel) && !this.written.has(rel) && !this.whitedOut.has(rel);
+    const unseen = comps.length > 0 && this.fresh.has(parentRel) && !this.written.has(rel) && !this.whitedOut.has(rel) && !this.dirs.has(rel);
     const st = unseen ? null : comps.length ? lstatOrNull(p) : lstatSync(p);
     let opaque = false;
     if (comps.length === 0) {
