@@ -74,19 +74,30 @@ function change(root: string): void {
   native().lsetxattr(join(root, 'h1'), 'user.note', Buffer.from('hello'), 0);
 }
 
+/**
+ * Applies BASE into a committed snapshot (named `name`, default its diff_id),
+ * prepares "c" on it and makes change() through the mount. Returns the tree
+ * the mount showed, the base layer and its diff_id.
+ */
+async function changedSnapshot(t: TestContext, s: Snapshotter, name?: string) {
+  const base = await makeTar(BASE);
+  await s.prepare('b');
+  const r = await applyLayer(Readable.from([base]), s.applyTarget('b'));
+  await s.commit(name ?? r.diffId, 'b');
+  const mounts = await s.prepare('c', name ?? r.diffId);
+  const mnt = tempDir(t, 'dray-mnt-');
+  mountAll(mounts, mnt);
+  unmountAfter(t, mnt);
+  change(mnt);
+  const want = treeListing(mnt);
+  unmount(mnt);
+  return { want, base, baseDiffId: r.diffId };
+}
+
 for (const kind of ['overlay', 'naive'] as const) {
   test(`${kind}: diff of changes made through the mount, applied elsewhere, gives the same tree`, needsRoot, async (t) => {
     const s = open(t, kind);
-    await s.prepare('b');
-    await applyLayer(Readable.from([await makeTar(BASE)]), s.applyTarget('b'));
-    await s.commit('base', 'b');
-    const mounts = await s.prepare('c', 'base');
-    const mnt = tempDir(t, 'dray-mnt-');
-    mountAll(mounts, mnt);
-    unmountAfter(t, mnt);
-    change(mnt);
-    const want = treeListing(mnt);
-    unmount(mnt);
+    const { want } = await changedSnapshot(t, s, 'base');
 
     const d = await diffBytes(s, 'c');
     const names = await listTar(d.data);
@@ -150,17 +161,7 @@ test('a walked directory swapped for a symlink is not followed (fd-relative reso
 test('a diff written into the content store unpacks onto the parent as the same tree', needsRoot, async (t) => {
   const store = new LocalStore(tempDir(t));
   const s = open(t, 'overlay');
-  const base = await makeTar(BASE);
-  await s.prepare('b');
-  const rb = await applyLayer(Readable.from([base]), s.applyTarget('b'));
-  await s.commit(rb.diffId, 'b'); // named by its chain ID, as unpack names it
-  const mounts = await s.prepare('c', rb.diffId);
-  const mnt = tempDir(t, 'dray-mnt-');
-  mountAll(mounts, mnt);
-  unmountAfter(t, mnt);
-  change(mnt);
-  const want = treeListing(mnt);
-  unmount(mnt);
+  const { want, base, baseDiffId } = await changedSnapshot(t, s); // the base named by its chain ID, as unpack names it
   const stored = await writeDiffToContent(store, snapshotDiffSource(s, 'c'));
   assert.equal((await store.info(stored.descriptor.digest)).labels['containerd.io/uncompressed'], stored.diffId);
   const baseDigest = `sha256:${createHash('sha256').update(base).digest('hex')}`;
@@ -169,7 +170,7 @@ test('a diff written into the content store unpacks onto the parent as the same 
   const r = await unpack({
     snapshotter: s2, content: store,
     layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: baseDigest, size: base.length }, stored.descriptor],
-    diffIds: [rb.diffId, stored.diffId],
+    diffIds: [baseDiffId, stored.diffId],
   });
   await withMount(await s2.view('v', r.chainId), (m) => assert.deepEqual(treeListing(m), want));
 });
