@@ -18,7 +18,8 @@ export function nameError(name: string): ApiError | null {
   if (name.length === 1) {
     return badRequest(`create ${name}: volume name is too short, names should be at least two alphanumeric characters`);
   }
-  if (!NAME.test(name) || name.length > MAX_NAME) {
+  if (name.length > MAX_NAME) return badRequest(`create ${name.slice(0, 32)}…: volume name is longer than ${MAX_NAME} characters`);
+  if (!NAME.test(name)) {
     return badRequest(`create ${name}: ${JSON.stringify(name)} includes invalid characters for a local volume name, only ${JSON.stringify(RESTRICTED)} are allowed. If you intended to pass a host directory, use absolute path`);
   }
   return null;

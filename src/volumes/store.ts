@@ -316,6 +316,13 @@ export class VolumeStore {
     return out;
   }
 
+  /** One volume's UsageData (what `usage` gives each); 404 when there is none. */
+  async usageOf(name: string): Promise<{ Size: number; RefCount: number }> {
+    const row = this.#row(name);
+    if (!row) throw notFound(`get ${name}: no such volume`);
+    return { Size: await this.#size(row), RefCount: this.refs(name).length };
+  }
+
   // ---- copy-up bookkeeping (used by copy-up.ts) ----
 
   copyState(name: string): 'copying' | 'done' | null {
