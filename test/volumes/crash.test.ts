@@ -4,12 +4,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { planMounts } from '../../src/volumes/mounts.ts';
 import { VolumeStore } from '../../src/volumes/store.ts';
 import { tempDir } from './support.ts';
 
 const CHILD = new URL('./fixtures/crash-child.ts', import.meta.url).pathname;
+const COPYUP_CHILD = new URL('./fixtures/copyup-child.ts', import.meta.url).pathname;
 
 /** Runs the child until it has finished `steps` creates plus a random extra moment, then SIGKILLs it; returns its stdout lines. */
 async function runAndKill(root: string, dbPath: string, prefix: string, steps: number): Promise<string[]> {
@@ -78,4 +80,46 @@ test('kill -9 while creating and removing volumes: committed volumes keep their 
     }
   }
   assert.ok([...expected.values()].filter(Boolean).length >= 8, 'the child made progress');
+});
+
+test('kill -9 in the middle of a copy-up: the next mount empties the partial copy and copies it all', async (t) => {
+  const root = tempDir(t);
+  const rootfs = tempDir(t, 'dray-vol-rootfs-');
+  const dbPath = join(root, 'dray.db');
+  const files = 3000;
+  mkdirSync(join(rootfs, 'data'));
+  for (let i = 0; i < files; i++) writeFileSync(join(rootfs, 'data', `f${i}`), `file ${i}\n`.repeat(20));
+  const child = spawn(process.execPath, [COPYUP_CHILD, root, dbPath, rootfs], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    // Some files in: kill it while it copies.
+    if (out.includes('copying') && !child.killed) {
+      const poll = setInterval(() => {
+        let n = 0;
+        try {
+          n = readdirSync(join(root, 'volumes', 'big', '_data')).length;
+        } catch { /* not there yet */ }
+        if (n > 50 || child.exitCode !== null) {
+          clearInterval(poll);
+          child.kill('SIGKILL');
+        }
+      }, 1);
+    }
+  });
+  await exited;
+  const store = new VolumeStore({ root, db: dbPath });
+  t.after(() => store.close());
+  if (out.includes('copied')) {
+    t.diagnostic('the child finished the copy before the kill; the redo path was not exercised this time');
+  } else {
+    assert.equal(store.copyState('big'), 'copying', 'killed while copying');
+    assert.ok(readdirSync(store.mountpoint('big')).length < files, 'partial copy');
+  }
+  await planMounts({ Binds: ['big:/data'] }, { store, containerId: 'c2', rootfs });
+  assert.equal(store.copyState('big'), 'done');
+  const names = readdirSync(store.mountpoint('big'));
+  assert.equal(names.length, files);
+  for (const i of [0, 1234, files - 1]) assert.equal(readFileSync(join(store.mountpoint('big'), `f${i}`), 'utf8'), `file ${i}\n`.repeat(20));
 });
