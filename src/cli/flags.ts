@@ -138,7 +138,7 @@ export class Flags {
 
 /** The "Options:" block of --help, laid out as cobra does. */
 export function flagUsages(defs: FlagDef[]): string {
-  const rows = [...defs, HELP_FLAG].filter((d) => !d.hidden).sort((a, b) => a.name.localeCompare(b.name)).map((d) => {
+  const rows = [...defs, HELP_FLAG].filter((d) => !d.hidden).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((d) => {
     const vn = d.type === 'bool' ? '' : ` ${d.valueName ?? (d.type === 'list' ? 'list' : d.type)}`;
     const left = d.short ? `  -${d.short}, --${d.name}${vn}` : `      --${d.name}${vn}`;
     const def = d.default !== undefined && d.default !== '' && d.default !== false && d.default !== 0

@@ -183,14 +183,14 @@ export async function main(argv: string[]): Promise<number> {
     if (sub === undefined || sub === '--help' || sub === '-h') { process.stdout.write(managementHelp(name)); return 0; }
     loader = mgmt.subs[sub];
     if (!loader) {
-      err.write(`${PROG}: unknown command: ${PROG} ${name} ${sub}\n\nRun '${PROG} ${name} --help' for more information\n`);
+      err.write(`${PROG}: '${sub}' is not a ${PROG} ${name} command.\nSee '${PROG} ${name} --help'\n`);
       return 125;
     }
     path = `${PROG} ${name} ${sub}`;
     cmdArgs = cmdArgs.slice(1);
   }
   if (!loader) {
-    err.write(`${PROG}: unknown command: ${PROG} ${name}\n\nRun '${PROG} --help' for more information\n`);
+    err.write(`${PROG}: '${name}' is not a ${PROG} command.\nSee '${PROG} --help'\n`);
     return 125;
   }
   const { command } = await loader();

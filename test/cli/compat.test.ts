@@ -294,7 +294,7 @@ test('bad input: unknown commands and flags (125), wrong argument counts, daemon
     assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/);
   }
   const dray = (a: string[]): Promise<ExecResult> => run('dray', a);
-  assert.deepEqual(await dray(['frobnicate']), { code: 125, signal: null, stdout: '', stderr: "dray: unknown command: dray frobnicate\n\nRun 'dray --help' for more information\n" });
+  assert.deepEqual(await dray(['frobnicate']), { code: 125, signal: null, stdout: '', stderr: "dray: 'frobnicate' is not a dray command.\nSee 'dray --help'\n" });
   assert.deepEqual(await dray(['ps', '-x']), { code: 125, signal: null, stdout: '', stderr: "unknown shorthand flag: 'x' in -x\nSee 'dray ps --help'.\n" });
   assert.equal((await dray(['container', 'frob'])).code, 125);
   await same(['run'], { normalize: (s) => s });

@@ -1,7 +1,7 @@
 // The Docker Engine API over HTTP/1.1: unix sockets and tcp (with TLS), API
 // version negotiation through _ping's API-Version header, Docker's error
 // bodies turned into DaemonError, and hijacked connections for attach/exec.
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type RequestOptions } from 'node:http';
+import type { Agent as HttpAgent, IncomingMessage, OutgoingHttpHeaders, RequestOptions } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { Endpoint } from './host.ts';
@@ -50,7 +50,7 @@ export class EngineClient {
     // node:https (and TLS with it) is loaded only for TLS endpoints: start-up time.
     this.agent = tls
       ? new (https().Agent)({ keepAlive: true, ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.verify })
-      : new HttpAgent({ keepAlive: true });
+      : new (http().Agent)({ keepAlive: true });
   }
 
   /** The API version in use: DOCKER_API_VERSION, else min(ours, the daemon's). */
@@ -66,7 +66,8 @@ export class EngineClient {
   /** GET /_ping: the daemon's API version and OS. */
   async ping(): Promise<{ apiVersion: string | undefined; osType: string | undefined }> {
     const res = await this.send('GET', '/_ping', { unversioned: true });
-    res.resume();
+    // Read to the end so the keep-alive connection is free for the next request.
+    await readAll(res);
     const h = (n: string): string | undefined => { const v = res.headers[n]; return Array.isArray(v) ? v[0] : v; };
     return { apiVersion: h('api-version'), osType: h('ostype') };
   }
@@ -131,12 +132,12 @@ export class EngineClient {
     });
   }
 
-  private raw(o: RequestOptions): ReturnType<typeof httpRequest> {
+  private raw(o: RequestOptions): ReturnType<typeof import('node:http').request> {
     const e = this.endpoint;
     const base: RequestOptions = { agent: this.agent, ...o, headers: { 'User-Agent': 'Dray-Client/1.0 (linux)', ...o.headers } };
-    if (e.kind === 'unix') return httpRequest({ ...base, socketPath: e.socketPath, host: 'api.moby.localhost' });
+    if (e.kind === 'unix') return http().request({ ...base, socketPath: e.socketPath, host: 'api.moby.localhost' });
     if (e.tls) return https().request({ ...base, host: e.host, port: e.port });
-    return httpRequest({ ...base, host: e.host, port: e.port });
+    return http().request({ ...base, host: e.host, port: e.port });
   }
 
   private connectError(err: NodeJS.ErrnoException): Error {
@@ -148,6 +149,13 @@ export class EngineClient {
     }
     return new ConnectError(`error during connect: ${err.message}`);
   }
+}
+
+// Builtins through getBuiltinModule, not `import`: an ESM import of node:http
+// builds its namespace eagerly, running lazy getters that load undici and
+// crypto (about 15 ms of every start-up).
+function http(): typeof import('node:http') {
+  return process.getBuiltinModule('node:http');
 }
 
 function https(): typeof import('node:https') {

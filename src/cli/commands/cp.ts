@@ -77,7 +77,8 @@ export async function extractTo(src: Readable, root: string, target: string): Pr
   const rootRel = safeRelative(root);
   const done = new Promise<void>((resolve, reject) => {
     ex.on('entry', (h, stream, next) => {
-      const fail = (e: unknown): void => { stream.resume(); ex.destroy(e as Error); reject(e); };
+      // Stop everything without re-emitting the error (the promise carries it).
+      const fail = (e: unknown): void => { reject(e); src.unpipe(); src.destroy(); stream.destroy(); ex.destroy(); };
       try {
         const rel = safeRelative(h.name);
         let sub: string;
