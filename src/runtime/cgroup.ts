@@ -36,3 +36,28 @@ export function cgroupMountRecords(saved: SavedCgroup, dest: string, flags: numb
   if (keep & MS.RDONLY) recs.push(['mount', '', dest, '', MS.REMOUNT | keep, 0, '', 0, 0, 0]);
   return recs;
 }
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Removes a container's cgroup once its processes are gone. A killed init
+ * whose parent (a subreaper, or init) has not reaped it yet keeps the
+ * cgroup busy: wait for that, bounded (about 5 s), before giving up.
+ */
+export async function removeCgroup(cg: CgroupManager): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    let pids: number[] = [];
+    try { pids = cg.pids(); } catch { break; }
+    if (!pids.length) break;
+    await sleep(Math.min(50, 2 + i * 2));
+  }
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await cg.destroy();
+      return;
+    } catch (err) {
+      if (attempt >= 10 || !/EBUSY/.test((err as Error).message)) throw err;
+      await sleep(200);
+    }
+  }
+}

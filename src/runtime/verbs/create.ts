@@ -4,7 +4,7 @@
 import { chmodSync, renameSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { native } from '../../common/native.ts';
-import { cgroupMountRecords, newCgroup, type CgroupManager } from '../cgroup.ts';
+import { cgroupMountRecords, newCgroup, removeCgroup } from '../cgroup.ts';
 import { compileSeccomp } from '../seccomp/index.ts';
 import type { RuntimeContext } from '../context.ts';
 import { RuntimeError } from '../errors.ts';
@@ -104,7 +104,7 @@ export async function create(ctx: RuntimeContext, o: CreateOptions): Promise<Cre
     return { record, launched };
   } catch (err) {
     if (pid) try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
-    if (cgMade) await destroyCgroup(cg).catch((e: Error) => ctx.warn(`remove cgroup: ${e.message}`));
+    if (cgMade) await removeCgroup(cg).catch((e: Error) => ctx.warn(`remove cgroup: ${e.message}`));
     store.remove(id);
     throw err;
   } finally {
@@ -116,13 +116,3 @@ function safeUser(): string {
   try { return userInfo().username; } catch { return String(process.getuid?.() ?? ''); }
 }
 
-/** The init was just SIGKILLed: wait (bounded) until the cgroup is empty, then remove it. */
-async function destroyCgroup(cg: CgroupManager): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    let pids: number[] = [];
-    try { pids = cg.pids(); } catch { break; }
-    if (!pids.length) break;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  await cg.destroy();
-}

@@ -1,6 +1,6 @@
 // delete: removes a stopped (or, with force, any) container: kills what is
 // left, runs the poststop hooks, removes its cgroup and state.
-import { containerCgroup } from '../cgroup.ts';
+import { containerCgroup, removeCgroup } from '../cgroup.ts';
 import type { RuntimeContext } from '../context.ts';
 import { RuntimeError } from '../errors.ts';
 import { runHooksWarn } from '../hooks.ts';
@@ -34,7 +34,7 @@ export async function del(ctx: RuntimeContext, id: string, force = false): Promi
       while (isSameProcess(rec.pid, rec.initStartTime) && Date.now() < deadline) sleepSync(5);
     }
     await runHooksWarn('poststop', rec.config.hooks?.poststop, hookState(rec, 'stopped'), ctx.warn);
-    if (cg) await cg.destroy();
+    if (cg) await removeCgroup(cg);
     store.remove(id);
   } finally {
     unlock();
