@@ -12,6 +12,9 @@ const spec: CommandSpec = {
   flags: [
     ...daemonFlags(defaults),
     { name: 'containerd', type: 'string', value: 'addr', default: 'unix:///run/dray/containerd.sock', description: 'dray-containerd socket to use' },
+    { name: 'runtime', type: 'string', value: 'path', default: 'runc', description: 'runc-compatible OCI runtime the shims run (runc, crun, dray-runc)' },
+    { name: 'cgroup-parent', type: 'string', value: 'path', default: '/dray', description: 'Parent cgroup for all containers' },
+    { name: 'insecure-registry', type: 'string', multiple: true, value: 'host', description: 'Registry reachable over plain HTTP or with unverified TLS' },
     { name: 'version', short: 'v', type: 'boolean', description: 'Print version information and quit' },
     { name: 'help', short: 'h', type: 'boolean', description: 'Print usage' },
   ],
@@ -21,7 +24,12 @@ runMain('drayd', async (argv) => {
   const { values } = parseCommandLine(spec, argv);
   if (values['help']) { process.stdout.write(helpText(spec)); return 0; }
   if (values['version']) { process.stdout.write(`Dray version ${DRAY_VERSION}\n`); return 0; }
-  const engine = await startEngine(daemonOptions(values, defaults));
+  const engine = await startEngine({
+    ...daemonOptions(values, defaults),
+    runtime: values['runtime'] as string,
+    cgroupParent: values['cgroup-parent'] as string,
+    insecureRegistries: (values['insecure-registry'] as string[] | undefined) ?? [],
+  });
   process.stderr.write(`drayd: API listening on ${engine.listeners.map((l) => l.address).join(', ')}\n`);
   await new Promise<void>((resolve) => {
     const stop = (): void => { void engine.stop().then(resolve); };

@@ -1,39 +1,81 @@
-// drayd's lifecycle: build the route table, listen on every -H address,
-// write the pidfile, and shut down cleanly on SIGTERM/SIGINT.
-import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
-import { dirname } from 'node:path';
+// drayd's lifecycle: open the stores, re-adopt running containers, build
+// the route table, listen on every -H address, write the pidfile, and shut
+// down cleanly on SIGTERM/SIGINT (containers keep running: live restore).
+import { existsSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { DaemonOptions } from '../common/daemon-options.ts';
 import { Router } from './api/router.ts';
 import { createApiHandler, listen, type Listener } from './api/server.ts';
+import { ContainerManager } from './containers/manager.ts';
+import { EventBus } from './events/bus.ts';
+import { ImageService } from './images/service.ts';
+import { containerRoutes } from './routes/containers.ts';
+import { execRoutes } from './routes/exec.ts';
+import { imageRoutes } from './routes/images.ts';
+import { infoRoutes } from './routes/info.ts';
 import { systemRoutes } from './routes/system.ts';
+import { ShimTasks } from './tasks/tasks.ts';
+import { ExecManager } from './exec/exec.ts';
+
+export interface EngineOptions extends DaemonOptions {
+  /** runc-compatible runtime binary (default: runc) */
+  runtime?: string;
+  insecureRegistries?: string[];
+  /** dockerd's --cgroup-parent (default /dray) */
+  cgroupParent?: string;
+}
 
 export interface Engine {
   listeners: Listener[];
+  containers: ContainerManager;
   stop(): Promise<void>;
 }
 
-export async function startEngine(opts: DaemonOptions): Promise<Engine> {
+/** bin/dray-init, the tiny init for --init, when built. */
+const INIT_BINARY = new URL('../../bin/dray-init', import.meta.url).pathname;
+
+export async function startEngine(opts: EngineOptions): Promise<Engine> {
   const log = {
     debug: (m: string) => { if (opts.debug) process.stderr.write(`drayd: debug: ${m}\n`); },
     error: (m: string) => process.stderr.write(`drayd: error: ${m}\n`),
   };
+  mkdirSync(opts.dataRoot, { recursive: true, mode: 0o711 });
+  mkdirSync(opts.execRoot, { recursive: true, mode: 0o711 });
+  const events = new EventBus();
+  const images = new ImageService(opts.dataRoot);
+  const tasks = new ShimTasks(join(opts.execRoot, 'tasks'), opts.runtime ?? process.env['DRAYD_RUNTIME'] ?? 'runc');
+  const containers = new ContainerManager({
+    dataRoot: opts.dataRoot, execRoot: opts.execRoot, images, tasks, events, log,
+    ...(opts.cgroupParent ? { cgroupParent: opts.cgroupParent } : {}),
+    ...(existsSync(INIT_BINARY) ? { initBinary: INIT_BINARY } : {}),
+  });
+  await containers.restore();
+  const execs = new ExecManager(containers, events, join(opts.execRoot, 'exec'));
   const router = new Router();
   systemRoutes(router);
+  containerRoutes(router, { containers, images, tasks });
+  execRoutes(router, { containers, execs });
+  imageRoutes(router, { images, containers, events, registry: { insecureRegistries: opts.insecureRegistries ?? [] } });
+  infoRoutes(router, { containers, images, tasks, events, dataRoot: opts.dataRoot });
   const handler = createApiHandler(router, log);
-  mkdirSync(opts.dataRoot, { recursive: true, mode: 0o711 });
   const listeners: Listener[] = [];
   try {
     for (const h of opts.hosts) listeners.push(await listen(handler, h));
   } catch (err) {
     await Promise.all(listeners.map((l) => l.close()));
+    containers.close();
+    images.close();
     throw err;
   }
   mkdirSync(dirname(opts.pidfile), { recursive: true });
   writeFileSync(opts.pidfile, `${process.pid}\n`);
   return {
     listeners,
+    containers,
     async stop() {
       await Promise.all(listeners.map((l) => l.close()));
+      containers.close();
+      images.close();
       rmSync(opts.pidfile, { force: true });
     },
   };

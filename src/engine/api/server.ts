@@ -4,6 +4,7 @@ import http from 'node:http';
 import { chmodSync, mkdirSync, unlinkSync, existsSync } from 'node:fs';
 import net from 'node:net';
 import { dirname } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { MAX_API_VERSION, MIN_API_VERSION, compareApiVersions, splitVersionedPath } from './api-version.ts';
 import { ApiError, badRequest } from './errors.ts';
 import { RequestContext } from './context.ts';
@@ -19,21 +20,38 @@ export interface ServerLog {
   error(msg: string): void;
 }
 
-export type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+export type RequestHandler = (req: http.IncomingMessage, res: http.ServerResponse, upgrade?: Upgrade) => void;
+
+/** A request that asked to take the connection over (attach, exec start: `Upgrade: tcp`). */
+export interface Upgrade {
+  socket: Duplex;
+  /** bytes read past the headers (the body, then stream data) */
+  head: Buffer;
+}
 
 export function createApiHandler(router: Router, log: ServerLog): RequestHandler {
-  return (req, res) => { void handle(router, log, req, res); };
+  return (req, res, upgrade) => { void handle(router, log, req, res, upgrade); };
 }
 
 function newServer(handler: RequestHandler): http.Server {
   const s = http.createServer(handler);
+  // Node hands requests with an Upgrade header to 'upgrade' instead of the
+  // request handler: answer them through a response bound to the raw socket,
+  // so errors are ordinary HTTP replies and a handler can hijack the socket.
+  s.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    const res = new http.ServerResponse(req);
+    res.assignSocket(socket as net.Socket);
+    res.on('finish', () => socket.end());
+    socket.on('error', () => socket.destroy());
+    handler(req, res, { socket, head });
+  });
   // Long-lived streams (logs -f, events, attach) must not be cut by Node's defaults.
   s.requestTimeout = 0;
   s.keepAliveTimeout = 60_000;
   return s;
 }
 
-async function handle(router: Router, log: ServerLog, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+async function handle(router: Router, log: ServerLog, req: http.IncomingMessage, res: http.ServerResponse, upgrade?: Upgrade): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://engine');
   const method = req.method ?? 'GET';
   log.debug(`${method} ${url.pathname}${url.search}`);
@@ -54,17 +72,21 @@ async function handle(router: Router, log: ServerLog, req: http.IncomingMessage,
     const m = router.match(method, rest);
     if (m === undefined) throw new ApiError(404, 'page not found');
     if (m === 'method') throw new ApiError(405, `method ${method} not allowed`);
-    const ctx = new RequestContext(req, res, m.params, url.searchParams, version ?? MAX_API_VERSION);
+    const ctx = new RequestContext(req, res, m.params, url.searchParams, version ?? MAX_API_VERSION, upgrade);
     await m.handler(ctx);
   } catch (err) {
     const status = err instanceof ApiError ? err.status : 500;
     const message = err instanceof Error ? err.message : String(err);
     if (status >= 500) log.error(`${method} ${url.pathname}: ${message}`);
-    if (res.headersSent) { res.destroy(); return; }
+    if (res.headersSent || ctxHijacked(res)) { res.destroy(); upgrade?.socket.destroy(); return; }
     const text = JSON.stringify({ message }) + '\n';
     res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
     res.end(text);
   }
+}
+
+function ctxHijacked(res: http.ServerResponse): boolean {
+  return (res as http.ServerResponse & { hijacked?: boolean }).hijacked === true;
 }
 
 /** Listens on one `-H` address: unix:///path or tcp://127.0.0.1:port. */

@@ -1,0 +1,229 @@
+// The OCI runtime spec (config.json) for a container, with Docker's defaults:
+// capability set, masked and read-only /proc paths, the default seccomp
+// profile, the /dev, /sys and /proc mounts, namespaces, resources, and the
+// container's resolv.conf/hostname/hosts bind-mounted from its directory.
+import { release } from 'node:os';
+import { badRequest, notImplemented } from '../api/errors.ts';
+import { dockerDefaultProfile, dockerProfileToOci, type DockerSeccompProfile } from '../../runtime/seccomp/docker-profile.ts';
+import { nativeArch } from '../../runtime/seccomp/constants.ts';
+import { capabilitySet } from './caps.ts';
+import { resolveUser } from './users.ts';
+import type { ContainerRecord, HostConfig } from './types.ts';
+
+export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export const MASKED_PATHS = [
+  '/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
+  '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware',
+];
+export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
+interface Mount { destination: string; type: string; source: string; options: string[] }
+interface DeviceRule { allow: boolean; type?: string; major?: number; minor?: number; access: string }
+
+/** Docker's devices cgroup allow list for unprivileged containers. */
+const DEFAULT_DEVICE_RULES: DeviceRule[] = [
+  { allow: false, access: 'rwm' },
+  { allow: true, type: 'c', access: 'm' },
+  { allow: true, type: 'b', access: 'm' },
+  ...([[1, 3], [1, 8], [1, 7], [5, 0], [1, 5], [1, 9], [5, 1], [5, 2], [10, 200]] as const).map(([major, minor]) => ({ allow: true, type: 'c', major, minor, access: 'rwm' })),
+  { allow: true, type: 'c', major: 136, access: 'rwm' },
+];
+
+export interface SpecInput {
+  rec: ContainerRecord;
+  /** the mounted root filesystem (absolute) */
+  rootfs: string;
+  /** cgroup path ("/dray/<id>") */
+  cgroupsPath: string;
+  /** the init binary bind-mounted at /sbin/docker-init for --init */
+  initBinary?: string;
+}
+
+export interface ProcessSpec {
+  terminal: boolean;
+  user: { uid: number; gid: number; additionalGids?: number[] };
+  args: string[];
+  env: string[];
+  cwd: string;
+  capabilities: { bounding: string[]; effective: string[]; permitted: string[] };
+  rlimits?: { type: string; hard: number; soft: number }[];
+  noNewPrivileges?: boolean;
+  oomScoreAdj?: number;
+}
+
+/** Docker's environment: PATH unless given, HOSTNAME, TERM with a TTY, then the container's. */
+export function containerEnv(rec: ContainerRecord): string[] {
+  const env = rec.Config.Env ?? [];
+  const out: string[] = [];
+  if (!env.some((e) => e.startsWith('PATH='))) out.push(DEFAULT_PATH);
+  out.push(`HOSTNAME=${rec.Config.Hostname ?? ''}`);
+  if (rec.Config.Tty) out.push('TERM=xterm');
+  return [...out, ...env];
+}
+
+function parseSecurityOpts(hc: HostConfig): { noNewPrivileges: boolean; seccomp: 'default' | 'unconfined' | DockerSeccompProfile } {
+  let noNewPrivileges = false;
+  let seccomp: 'default' | 'unconfined' | DockerSeccompProfile = 'default';
+  for (const opt of hc.SecurityOpt ?? []) {
+    const sep = opt.includes('=') ? '=' : ':';
+    const i = opt.indexOf(sep);
+    const key = i === -1 ? opt : opt.slice(0, i);
+    const value = i === -1 ? '' : opt.slice(i + 1);
+    if (key === 'no-new-privileges') {
+      if (value !== '' && value !== 'true' && value !== 'false') throw badRequest(`invalid --security-opt 2: "${opt}"`);
+      noNewPrivileges = value !== 'false';
+    } else if (key === 'seccomp') {
+      if (value === 'unconfined') seccomp = 'unconfined';
+      else {
+        try { seccomp = JSON.parse(value) as DockerSeccompProfile; } catch { throw badRequest(`Decoding seccomp profile failed: invalid JSON`); }
+        if (typeof seccomp !== 'object' || seccomp === null) throw badRequest('Decoding seccomp profile failed: not an object');
+      }
+    } else if (key === 'apparmor' || key === 'label') {
+      // AppArmor and SELinux are not enabled on Dray's hosts: ignored, as dockerd ignores them without support.
+    } else {
+      throw badRequest(`invalid --security-opt 1: "${opt}"`);
+    }
+  }
+  return { noNewPrivileges, seccomp };
+}
+
+function rlimitName(n: string): string {
+  const known = ['as', 'core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack'];
+  if (!known.includes(n)) throw badRequest(`invalid ulimit type: ${n}`);
+  return `RLIMIT_${n.toUpperCase()}`;
+}
+
+export function processSpec(input: SpecInput, args: string[]): ProcessSpec {
+  const { rec } = input;
+  const hc = rec.HostConfig;
+  const user = resolveUser(input.rootfs, rec.Config.User ?? '', (hc['GroupAdd'] as string[] | null | undefined) ?? []);
+  const caps = capabilitySet(hc.CapAdd ?? [], hc.CapDrop ?? [], hc.Privileged === true);
+  const sec = parseSecurityOpts(hc);
+  const p: ProcessSpec = {
+    terminal: rec.Config.Tty === true,
+    user: { uid: user.uid, gid: user.gid, ...(user.additionalGids.length ? { additionalGids: user.additionalGids } : {}) },
+    args,
+    env: containerEnv(rec),
+    cwd: rec.Config.WorkingDir || '/',
+    capabilities: { bounding: caps, effective: caps, permitted: caps },
+  };
+  if (hc.Ulimits?.length) p.rlimits = hc.Ulimits.map((u) => ({ type: rlimitName(u.Name), hard: u.Hard, soft: u.Soft }));
+  if (sec.noNewPrivileges) p.noNewPrivileges = true;
+  const oom = hc['OomScoreAdj'];
+  if (typeof oom === 'number' && oom !== 0) p.oomScoreAdj = oom;
+  return p;
+}
+
+function resources(hc: HostConfig, privileged: boolean): Record<string, unknown> {
+  const r: Record<string, unknown> = { devices: privileged ? [{ allow: true, access: 'rwm' }] : DEFAULT_DEVICE_RULES };
+  const mem: Record<string, unknown> = {};
+  if (hc.Memory) mem.limit = hc.Memory;
+  if (hc.MemoryReservation) mem.reservation = hc.MemoryReservation;
+  if (hc.MemorySwap) mem.swap = hc.MemorySwap;
+  else if (hc.Memory) mem.swap = hc.Memory * 2; // Docker: swap defaults to twice the memory limit
+  if (hc.OomKillDisable) mem.disableOOMKiller = true;
+  if (Object.keys(mem).length) r.memory = mem;
+  const cpu: Record<string, unknown> = {};
+  if (hc.NanoCpus && (hc.CpuQuota || hc.CpuPeriod)) throw badRequest('Conflicting options: Nano CPUs and CPU Period cannot both be set');
+  if (hc.NanoCpus) { cpu.period = 100000; cpu.quota = Math.round((hc.NanoCpus * 100000) / 1e9); }
+  if (hc.CpuShares) cpu.shares = hc.CpuShares;
+  if (hc.CpuQuota) cpu.quota = hc.CpuQuota;
+  if (hc.CpuPeriod) cpu.period = hc.CpuPeriod;
+  if (hc.CpusetCpus) cpu.cpus = hc.CpusetCpus;
+  if (hc.CpusetMems) cpu.mems = hc.CpusetMems;
+  if (Object.keys(cpu).length) r.cpu = cpu;
+  if (hc.PidsLimit && hc.PidsLimit > 0) r.pids = { limit: hc.PidsLimit };
+  if (hc.BlkioWeight) r.blockIO = { weight: hc.BlkioWeight };
+  return r;
+}
+
+function tmpfsMounts(hc: HostConfig): Mount[] {
+  return Object.entries(hc.Tmpfs ?? {}).map(([dest, opts]) => {
+    if (!dest.startsWith('/')) throw badRequest(`invalid mount config for type "tmpfs": invalid mount path: '${dest}' mount path must be absolute`);
+    const user = opts ? opts.split(',').filter(Boolean) : [];
+    return { destination: dest, type: 'tmpfs', source: 'tmpfs', options: ['noexec', 'nosuid', 'nodev', ...user] };
+  });
+}
+
+/** Host-path binds ("/src:/dst[:ro|rw,...]"); named volumes wait for the volumes library. */
+function bindMounts(hc: HostConfig): Mount[] {
+  return (hc.Binds ?? []).map((b) => {
+    const parts = b.split(':');
+    if (parts.length < 2 || parts.length > 3) throw badRequest(`invalid volume specification: '${b}'`);
+    const [src = '', dst = '', mode = ''] = parts;
+    if (!src.startsWith('/')) throw notImplemented(`named volumes are not supported by drayd yet: '${b}'`);
+    if (!dst.startsWith('/')) throw badRequest(`invalid volume specification: '${b}': mount path must be absolute`);
+    const opts = mode.split(',').filter(Boolean);
+    for (const o of opts) if (!['ro', 'rw', 'z', 'Z', 'private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave', 'nocopy'].includes(o)) throw badRequest(`invalid mode: ${o}`);
+    const prop = opts.find((o) => /^r?(private|shared|slave)$/.test(o)) ?? 'rprivate';
+    return { destination: dst, type: 'bind', source: src, options: ['rbind', prop, opts.includes('ro') ? 'ro' : 'rw'] };
+  });
+}
+
+export function networkMode(hc: HostConfig): 'host' | 'none' | 'bridge' {
+  const m = hc.NetworkMode ?? 'default';
+  if (m === 'host') return 'host';
+  if (m === 'none') return 'none';
+  if (m === 'default' || m === 'bridge') return 'bridge';
+  if (m.startsWith('container:')) throw notImplemented('network mode container:<name> is not supported by drayd yet');
+  throw notImplemented(`network ${m} not found: user-defined networks are not supported by drayd yet`);
+}
+
+/** The whole config.json for the container's init process. */
+export function buildSpec(input: SpecInput): Record<string, unknown> {
+  const { rec } = input;
+  const hc = rec.HostConfig;
+  const privileged = hc.Privileged === true;
+  let args = [rec.Path, ...rec.Args];
+  if (hc.Init) {
+    if (!input.initBinary) throw notImplemented('--init is not available: bin/dray-init is missing');
+    args = ['/sbin/docker-init', '--', ...args];
+  }
+  const process = processSpec(input, args);
+  const sec = parseSecurityOpts(hc);
+  const net = networkMode(hc);
+  const mounts: Mount[] = [
+    { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+    { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', privileged ? 'rw' : 'ro'] },
+    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', privileged ? 'rw' : 'ro'] },
+    { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${hc.ShmSize || 67108864}`] },
+    ...bindMounts(hc),
+    ...tmpfsMounts(hc),
+    { destination: '/etc/resolv.conf', type: 'bind', source: rec.ResolvConfPath, options: ['rbind', 'rprivate'] },
+    { destination: '/etc/hostname', type: 'bind', source: rec.HostnamePath, options: ['rbind', 'rprivate'] },
+    { destination: '/etc/hosts', type: 'bind', source: rec.HostsPath, options: ['rbind', 'rprivate'] },
+  ];
+  if (hc.Init && input.initBinary) mounts.push({ destination: '/sbin/docker-init', type: 'bind', source: input.initBinary, options: ['bind', 'ro'] });
+  const namespaces: { type: string }[] = [{ type: 'mount' }];
+  if (net !== 'host') namespaces.push({ type: 'network' });
+  namespaces.push({ type: 'uts' }, { type: 'pid' }, { type: 'ipc' });
+  const linux: Record<string, unknown> = {
+    resources: resources(hc, privileged),
+    cgroupsPath: input.cgroupsPath,
+    namespaces,
+  };
+  if (!privileged) {
+    linux.maskedPaths = MASKED_PATHS;
+    linux.readonlyPaths = READONLY_PATHS;
+    if (sec.seccomp !== 'unconfined') {
+      const profile = sec.seccomp === 'default' ? dockerDefaultProfile() : sec.seccomp;
+      linux.seccomp = dockerProfileToOci(profile, { arch: nativeArch(), capabilities: process.capabilities.bounding, kernelRelease: release() });
+    }
+  }
+  if (hc.Sysctls && Object.keys(hc.Sysctls).length) {
+    if (net === 'host' && Object.keys(hc.Sysctls).some((k) => k.startsWith('net.'))) throw badRequest('sysctl net.* are not allowed with the host network namespace');
+    linux.sysctl = { ...hc.Sysctls };
+  }
+  return {
+    ociVersion: '1.0.2-dev',
+    process,
+    root: { path: input.rootfs, readonly: hc.ReadonlyRootfs === true },
+    hostname: rec.Config.Hostname ?? '',
+    mounts,
+    linux,
+  };
+}

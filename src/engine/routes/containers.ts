@@ -1,0 +1,273 @@
+// /containers/...: create, list, inspect, lifecycle verbs, wait, logs,
+// attach (hijacked), resize, top, rename, pause/unpause, prune.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { Duplex } from 'node:stream';
+import { apiVersionAtLeast } from '../api/api-version.ts';
+import { badRequest, conflict, notFound, notImplemented } from '../api/errors.ts';
+import type { RequestContext } from '../api/context.ts';
+import type { Router } from '../api/router.ts';
+import type { ContainerManager } from '../containers/manager.ts';
+import { filterContainers, inspectView, listRow, parseFilters } from '../containers/view.ts';
+import type { ImageService } from '../images/service.ts';
+import { fixedNano, muxFrame, parseTimestamp, readLogs, type LogEntry } from '../logs/jsonfile.ts';
+import type { TaskService } from '../tasks/tasks.ts';
+
+const run = promisify(execFile);
+
+export interface ContainerRouteDeps {
+  containers: ContainerManager;
+  images: ImageService;
+  tasks: TaskService;
+}
+
+function optionalInt(ctx: RequestContext, name: string): number | undefined {
+  const v = ctx.query.get(name);
+  if (v === null || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw badRequest(`invalid value for ${name}: ${JSON.stringify(v)}`);
+  return n;
+}
+
+export function containerRoutes(router: Router, d: ContainerRouteDeps): void {
+  const { containers } = d;
+
+  router.add('POST', '/containers/create', async (ctx) => {
+    const body = await ctx.json();
+    const rec = await containers.create(body, ctx.query.get('name') || null);
+    ctx.send(201, { Id: rec.Id, Warnings: [] });
+  });
+
+  router.add('GET', '/containers/json', async (ctx) => {
+    const filters = parseFilters(ctx.query.get('filters'));
+    const imageIds = new Map<string, string | undefined>();
+    for (const a of filters.get('ancestor') ?? []) {
+      const img = await d.images.find(a).catch(() => undefined);
+      imageIds.set(a, img?.id);
+    }
+    const rows = filterContainers(containers.store.all(), {
+      all: ctx.flag('all'),
+      limit: ctx.int('limit', -1),
+      filters,
+      resolve: (ref) => containers.store.resolve(ref),
+      imageMatches: (rec, ref) => rec.Image === imageIds.get(ref) || rec.Config.Image === ref,
+    });
+    ctx.send(200, rows.map(listRow));
+  });
+
+  router.add('GET', '/containers/{id}/json', (ctx) => {
+    ctx.send(200, inspectView(containers.store.resolve(ctx.param('id')), ctx.version));
+  });
+
+  router.add('POST', '/containers/{id}/start', async (ctx) => {
+    if (ctx.query.get('checkpoint')) throw notImplemented('checkpoints are not supported by drayd');
+    const r = await containers.start(ctx.param('id'));
+    if (r === 'already') { ctx.res.writeHead(304); ctx.res.end(); return; }
+    ctx.noContent();
+  });
+
+  const stopTimeout = (ctx: RequestContext): number | undefined => optionalInt(ctx, 't') ?? optionalInt(ctx, 'timeout');
+
+  router.add('POST', '/containers/{id}/stop', async (ctx) => {
+    const r = await containers.stop(ctx.param('id'), stopTimeout(ctx), ctx.query.get('signal') ?? undefined);
+    if (r === 'not-running') { ctx.res.writeHead(304); ctx.res.end(); return; }
+    ctx.noContent();
+  });
+
+  router.add('POST', '/containers/{id}/restart', async (ctx) => {
+    await containers.restart(ctx.param('id'), stopTimeout(ctx), ctx.query.get('signal') ?? undefined);
+    ctx.noContent();
+  });
+
+  router.add('POST', '/containers/{id}/kill', async (ctx) => {
+    await containers.kill(ctx.param('id'), ctx.query.get('signal') ?? undefined);
+    ctx.noContent();
+  });
+
+  router.add('POST', '/containers/{id}/pause', async (ctx) => { await containers.pause(ctx.param('id')); ctx.noContent(); });
+  router.add('POST', '/containers/{id}/unpause', async (ctx) => { await containers.unpause(ctx.param('id')); ctx.noContent(); });
+
+  router.add('POST', '/containers/{id}/rename', (ctx) => {
+    const name = ctx.query.get('name');
+    if (!name) throw badRequest('Neither old nor new names may be empty');
+    containers.rename(ctx.param('id'), name);
+    ctx.noContent();
+  });
+
+  router.add('POST', '/containers/{id}/wait', async (ctx) => {
+    const condition = apiVersionAtLeast(ctx.version, '1.30') ? (ctx.query.get('condition') ?? 'not-running') : 'not-running';
+    const p = containers.wait(ctx.param('id'), condition);
+    // the status line goes out now: the client knows the wait is in place before it starts the container
+    ctx.startStream(200, 'application/json');
+    const r = await p;
+    ctx.res.end(JSON.stringify(apiVersionAtLeast(ctx.version, '1.30') ? r : { StatusCode: r.StatusCode }) + '\n');
+  });
+
+  router.add('DELETE', '/containers/{id}', async (ctx) => {
+    if (ctx.flag('link')) throw notImplemented('links are not supported by drayd');
+    await containers.remove(ctx.param('id'), { force: ctx.flag('force'), volumes: ctx.flag('v') });
+    ctx.noContent();
+  });
+
+  router.add('POST', '/containers/{id}/resize', async (ctx) => {
+    const rec = containers.store.resolve(ctx.param('id'));
+    const live = containers.live(rec.Id);
+    if (!live) throw conflict(`Container ${rec.Id} is not running`);
+    const h = ctx.int('h', 0);
+    const w = ctx.int('w', 0);
+    if (rec.Config.Tty) await live.client.resize(h, w).catch(() => undefined);
+    ctx.send(200, {});
+  });
+
+  router.add('GET', '/containers/{id}/logs', async (ctx) => {
+    const rec = containers.store.resolve(ctx.param('id'));
+    const stdout = ctx.flag('stdout');
+    const stderr = ctx.flag('stderr');
+    if (!stdout && !stderr) throw badRequest('Bad parameters: you must choose at least one stream');
+    const tailQ = ctx.query.get('tail');
+    const tail = tailQ === null || tailQ === '' || tailQ === 'all' ? -1 : Number(tailQ);
+    if (!Number.isInteger(tail)) throw badRequest(`invalid value for tail: ${tailQ}`);
+    const opts = { stdout, stderr, since: parseTimestamp(ctx.query.get('since')), until: parseTimestamp(ctx.query.get('until')), tail, follow: ctx.flag('follow') };
+    const timestamps = ctx.flag('timestamps');
+    const tty = rec.Config.Tty === true;
+    ctx.startStream(200, tty || !apiVersionAtLeast(ctx.version, '1.42') ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
+    let closed = false;
+    ctx.res.on('close', () => { closed = true; });
+    const sink = (e: LogEntry): void => {
+      const data = timestamps ? Buffer.concat([Buffer.from(`${fixedNano(e.time)} `), e.log]) : e.log;
+      ctx.res.write(tty ? data : muxFrame(e.stream === 'stdout' ? 1 : 2, data));
+    };
+    const stopped = (): boolean => { const cur = containers.store.get(rec.Id); return !cur || (!cur.State.Running && !cur.State.Restarting); };
+    await readLogs(rec.LogPath, opts, sink, stopped, () => closed);
+    ctx.res.end();
+  });
+
+  router.add('POST', '/containers/{id}/attach', async (ctx) => {
+    const rec = containers.store.resolve(ctx.param('id'));
+    if (rec.State.Paused) throw conflict(`You cannot attach to a paused container, unpause it first`);
+    const wantStdin = ctx.flag('stdin') && rec.Config.OpenStdin === true;
+    const wantOut = ctx.flag('stdout');
+    const wantErr = ctx.flag('stderr');
+    const tty = rec.Config.Tty === true;
+    const sock = ctx.hijack(tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
+    const write = (kind: 1 | 2, b: Buffer): void => {
+      if (sock.writable) sock.write(tty ? b : muxFrame(kind, b));
+    };
+    if (ctx.flag('logs')) {
+      await readLogs(rec.LogPath, { stdout: wantOut, stderr: wantErr, since: 0, until: 0, tail: -1, follow: false }, (e) => write(e.stream === 'stdout' ? 1 : 2, e.log), () => true, () => false);
+    }
+    if (!ctx.flag('stream')) { sock.end(); return; }
+    const cur = containers.store.get(rec.Id);
+    if (!cur || (cur.State.Status !== 'created' && !cur.State.Running && !cur.State.Restarting)) { sock.end(); return; }
+    attachStreams(containers, rec.Id, sock, { stdin: wantStdin, stdout: wantOut, stderr: wantErr, stdinOnce: rec.Config.StdinOnce === true }, write);
+  });
+
+  router.add('GET', '/containers/{id}/top', async (ctx) => {
+    const rec = containers.store.resolve(ctx.param('id'));
+    if (!rec.State.Running) throw conflict(`Container ${rec.Id} is not running`);
+    const pids = new Set(await d.tasks.pids(rec.Id));
+    const args = (ctx.query.get('ps_args') || '-ef').split(/\s+/).filter(Boolean);
+    let out: string;
+    try {
+      out = (await run('ps', args)).stdout;
+    } catch (err) {
+      throw badRequest(`ps: ${(err as { stderr?: string }).stderr?.trim() ?? (err as Error).message}`);
+    }
+    const lines = out.split('\n').filter(Boolean);
+    const titles = (lines[0] ?? '').trim().split(/\s+/);
+    const pidCol = titles.indexOf('PID');
+    if (pidCol === -1) throw badRequest(`Couldn't find PID field in ps output`);
+    const processes: string[][] = [];
+    for (const l of lines.slice(1)) {
+      const f = l.trim().split(/\s+/);
+      if (!pids.has(Number(f[pidCol]))) continue;
+      processes.push([...f.slice(0, titles.length - 1), f.slice(titles.length - 1).join(' ')]);
+    }
+    ctx.send(200, { Titles: titles, Processes: processes });
+  });
+
+  router.add('POST', '/containers/prune', async (ctx) => {
+    const filters = parseFilters(ctx.query.get('filters'));
+    const until = filters.get('until')?.[0];
+    const untilTs = until ? parseTimestamp(until) : 0;
+    const deleted: string[] = [];
+    for (const rec of containers.store.all()) {
+      if (rec.State.Running || rec.State.Restarting || rec.State.Paused) continue;
+      if (untilTs && Date.parse(rec.Created) / 1000 > untilTs) continue;
+      const labels = filters.get('label') ?? [];
+      if (!labels.every((l) => { const [k, v] = l.split('='); return v === undefined ? k! in (rec.Config.Labels ?? {}) : rec.Config.Labels?.[k!] === v; })) continue;
+      await containers.remove(rec.Id).then(() => deleted.push(rec.Id)).catch(() => undefined);
+    }
+    ctx.send(200, { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: 0 });
+  });
+
+  for (const [method, path, what] of [
+    ['GET', '/containers/{id}/changes', 'container changes (diff)'],
+    ['GET', '/containers/{id}/export', 'container export'],
+    ['GET', '/containers/{id}/stats', 'container stats'],
+    ['POST', '/containers/{id}/update', 'container update'],
+    ['HEAD', '/containers/{id}/archive', 'copying files (docker cp)'],
+    ['GET', '/containers/{id}/archive', 'copying files (docker cp)'],
+    ['PUT', '/containers/{id}/archive', 'copying files (docker cp)'],
+    ['GET', '/containers/{id}/attach/ws', 'attach over websocket'],
+  ] as const) {
+    router.add(method, path, (ctx) => {
+      containers.store.resolve(ctx.param('id'));
+      throw notImplemented(`${what} is not supported by drayd yet`);
+    });
+  }
+  void notFound;
+}
+
+/** Wires a hijacked connection to a container's live streams (and its stdin). */
+export function attachStreams(
+  containers: ContainerManager, id: string, sock: Duplex,
+  o: { stdin: boolean; stdout: boolean; stderr: boolean; stdinOnce: boolean },
+  write: (kind: 1 | 2, b: Buffer) => void,
+): void {
+  const hub = containers.hub(id);
+  const onOut = (b: Buffer): void => write(1, b);
+  const onErr = (b: Buffer): void => write(2, b);
+  const detach = (): void => {
+    hub.off('stdout', onOut);
+    hub.off('stderr', onErr);
+    hub.off('end', onEnd);
+  };
+  const onEnd = (): void => {
+    detach();
+    sock.end();
+  };
+  if (o.stdout) hub.on('stdout', onOut);
+  if (o.stderr) hub.on('stderr', onErr);
+  hub.on('end', onEnd);
+  sock.on('close', detach);
+  sock.on('error', detach);
+  if (!o.stdin) {
+    sock.resume(); // drain and ignore whatever the client sends
+    return;
+  }
+  // stdin: written in order; before start, wait for the task to exist
+  let chain = Promise.resolve();
+  const client = async () => {
+    for (let i = 0; i < 600; i++) {
+      const l = containers.live(id);
+      if (l) return l.client;
+      await new Promise<void>((r) => { const t = setTimeout(r, 100); hub.once('started', () => { clearTimeout(t); r(); }); });
+    }
+    return undefined;
+  };
+  sock.on('data', (b: Buffer) => {
+    sock.pause();
+    chain = chain.then(async () => {
+      const c = await client();
+      await c?.writeStdin(b).catch(() => undefined);
+    }).finally(() => sock.resume());
+  });
+  sock.on('end', () => {
+    chain = chain.then(async () => {
+      if (!o.stdinOnce) return;
+      const c = containers.live(id)?.client;
+      await c?.closeStdin().catch(() => undefined);
+    });
+  });
+}

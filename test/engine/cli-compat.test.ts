@@ -1,0 +1,194 @@
+// drayd driven by the real docker CLI 28 and 20.10, compared with the real
+// dockerd (harness) running the same commands on the same busybox image.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { needsRoot } from '../support/root.ts';
+import { startDockerd, waitUntil, type DockerdPeer, type DockerCli } from '../harness/index.ts';
+import { testImage } from '../images/index.ts';
+import { startDrayd, type Drayd } from './support/drayd.ts';
+
+let dray: Drayd;
+let real: DockerdPeer;
+const CLIS: DockerCli[] = ['v28', 'v20'];
+
+interface Side { name: string; run(args: string[], cli?: DockerCli, input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> }
+let sides: Side[] = [];
+
+before(async () => {
+  if (needsRoot.skip) return;
+  const img = await testImage('busybox');
+  [dray, real] = await Promise.all([startDrayd(), startDockerd()]);
+  await dray.docker(['load', '-i', img.dockerArchive]);
+  await real.docker(['load', '-i', img.dockerArchive]);
+  sides = [
+    { name: 'drayd', run: (a, cli = 'v28', input) => dray.dockerResult(a, { cli, ...(input !== undefined ? { input } : {}) }) },
+    { name: 'dockerd', run: (a, cli = 'v28', input) => real.dockerResult(a, { cli, ...(input !== undefined ? { input } : {}) }) },
+  ];
+});
+
+after(async () => {
+  await dray?.stop();
+  real?.stop();
+});
+
+/** Runs the same command on both daemons; returns [drayd, dockerd]. */
+async function both(args: string[], cli: DockerCli = 'v28', input?: string): Promise<{ code: number | null; stdout: string; stderr: string }[]> {
+  return Promise.all(sides.map((s) => s.run(args, cli, input)));
+}
+
+test('run in the foreground: output, exit codes, env, workdir, user, entrypoint', needsRoot, async () => {
+  for (const cli of CLIS) {
+    const cases: string[][] = [
+      ['run', '--rm', 'busybox', 'echo', 'hi'],
+      ['run', '--rm', 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 3'],
+      ['run', '--rm', '-e', 'FOO=bar', '-w', '/tmp', '-u', 'nobody', 'busybox', 'sh', '-c', 'echo $FOO; pwd; id; echo $HOME'],
+      ['run', '--rm', '--entrypoint', '/bin/echo', 'busybox', 'a', 'b'],
+      ['run', '--rm', 'busybox', 'sh', '-c', 'env | sort | grep -v HOSTNAME'],
+      ['run', '--rm', '-u', '1234:5678', 'busybox', 'id'],
+      ['run', '--rm', 'busybox', 'sh', '-c', 'cat /proc/self/status | grep -E "^Cap(Prm|Eff|Bnd)|^Seccomp:|^NoNewPrivs"'],
+      ['run', '--rm', '--cap-drop', 'ALL', '--cap-add', 'NET_ADMIN', '--security-opt', 'no-new-privileges', 'busybox', 'sh', '-c', 'grep -E "^Cap(Eff|Bnd)|^NoNewPrivs" /proc/self/status'],
+      ['run', '--rm', '--read-only', 'busybox', 'sh', '-c', 'touch /x 2>&1; echo $?'],
+      ['run', '--rm', 'busybox', 'sh', '-c', 'cat /proc/kcore 2>&1 | head -c 20; mount | grep -E " /(proc/sys|dev/shm|sys) " | cut -d" " -f2-4'],
+      ['run', '--rm', 'busybox', 'nonexistent-command'],
+    ];
+    for (const args of cases) {
+      const [d, r] = await both(args, cli);
+      assert.equal(d!.code, r!.code, `${cli} ${args.join(' ')}: exit code (drayd stderr: ${d!.stderr})`);
+      assert.equal(d!.stdout, r!.stdout, `${cli} ${args.join(' ')}: stdout`);
+    }
+  }
+});
+
+test('run -i passes stdin; --rm leaves nothing', needsRoot, async () => {
+  for (const cli of CLIS) {
+    const [d, r] = await both(['run', '--rm', '-i', 'busybox', 'sh', '-c', 'cat; echo done'], cli, 'hello\nworld\n');
+    assert.equal(d!.stdout, 'hello\nworld\ndone\n');
+    assert.equal(d!.stdout, r!.stdout);
+  }
+  assert.equal((await dray.docker(['ps', '-aq'])).trim(), '');
+});
+
+test('run -d, ps, logs, inspect, exec, top, stop, rm', needsRoot, async () => {
+  const script = 'i=0; while true; do echo line $i; echo err $i >&2; i=$((i+1)); sleep 0.2; done';
+  for (const s of [dray, real] as const) {
+    await s.docker(['run', '-d', '--name', 'bg', '--label', 'k=v', 'busybox', 'sh', '-c', script]);
+  }
+  try {
+    for (const s of [dray, real]) {
+      await waitUntil('a few log lines', async () => (await s.docker(['logs', 'bg'])).split('\n').length > 4, 10_000);
+    }
+    for (const cli of CLIS) {
+      const [dps, rps] = await both(['ps', '--filter', 'label=k=v', '--format', '{{.Names}} {{.Image}} {{.Command}} {{.State}}'], cli);
+      assert.equal(dps!.stdout, rps!.stdout);
+      assert.match(dps!.stdout, /^bg busybox "sh -c .* running\n$/);
+      const [dl] = await both(['logs', '--tail', '4', 'bg'], cli);
+      assert.equal((dl!.stdout + dl!.stderr).split('\n').filter(Boolean).length, 4);
+      assert.match(dl!.stdout, /^line \d+\nline \d+\n$/);
+      assert.match(dl!.stderr, /^err \d+\nerr \d+\n$/);
+      const [dt] = await both(['logs', '-t', '--tail', '2', 'bg'], cli);
+      assert.match(dt!.stdout, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z line \d+\n$/);
+      const fmt = '{{.State.Status}} {{.State.Running}} {{.Config.Image}} {{json .Config.Cmd}} {{.HostConfig.RestartPolicy.Name}} {{.Name}} {{.Config.Labels.k}}';
+      const [di, ri] = await both(['inspect', '--format', fmt, 'bg'], cli);
+      assert.equal(di!.stdout, ri!.stdout);
+      const [de, re] = await both(['exec', '-u', 'nobody', '-e', 'X=1', '-w', '/tmp', 'bg', 'sh', '-c', 'id; pwd; echo $X; exit 4'], cli);
+      assert.equal(de!.code, 4);
+      assert.equal(de!.code, re!.code);
+      assert.equal(de!.stdout, re!.stdout);
+      const [dx, rx] = await both(['exec', '-i', 'bg', 'cat'], cli, 'via stdin\n');
+      assert.equal(dx!.stdout, 'via stdin\n');
+      assert.equal(dx!.stdout, rx!.stdout);
+      const [dd] = await both(['exec', '-d', 'bg', 'sh', '-c', 'echo detached > /tmp/d'], cli);
+      assert.equal(dd!.code, 0);
+      await waitUntil('detached exec ran', async () => (await dray.docker(['exec', 'bg', 'cat', '/tmp/d'])).trim() === 'detached', 5000);
+    }
+    const top = await dray.docker(['top', 'bg']);
+    assert.match(top, /^UID\s+PID\s+PPID/);
+    assert.match(top, /sh -c i=0/);
+    const [ds, rs] = await both(['stop', '-t', '1', 'bg']);
+    assert.equal(ds!.stdout, rs!.stdout);
+    const [dw, rw] = await both(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}} {{.State.Running}}', 'bg']);
+    assert.equal(dw!.stdout, 'exited 137 false\n');
+    assert.equal(dw!.stdout, rw!.stdout);
+    const [dp] = await both(['ps', '-a', '--filter', 'status=exited', '--format', '{{.Names}} {{.Status}}']);
+    assert.match(dp!.stdout, /^bg Exited \(137\) /);
+  } finally {
+    await Promise.all([dray.dockerResult(['rm', '-f', 'bg']), real.dockerResult(['rm', '-f', 'bg'])]);
+  }
+});
+
+test('names: conflicts, generated names, rename, prefix resolution; errors as Docker', needsRoot, async () => {
+  await dray.docker(['create', '--name', 'n1', 'busybox', 'true']);
+  await real.docker(['create', '--name', 'n1', 'busybox', 'true']);
+  try {
+    const [d, r] = await both(['create', '--name', 'n1', 'busybox', 'true']);
+    assert.equal(d!.code, r!.code);
+    const norm = (s: string) => s.replace(/[0-9a-f]{64}/g, 'ID');
+    assert.equal(norm(d!.stderr), norm(r!.stderr));
+    const [dm, rm] = await both(['inspect', 'nosuch']);
+    assert.equal(dm!.code, rm!.code);
+    assert.equal(dm!.stderr, rm!.stderr);
+    const [drm, rrm] = await both(['rm', 'nosuch']);
+    assert.equal(drm!.stderr, rrm!.stderr);
+    await dray.docker(['rename', 'n1', 'n2']);
+    const id = (await dray.docker(['inspect', '--format', '{{.Id}}', 'n2'])).trim();
+    assert.equal((await dray.docker(['inspect', '--format', '{{.Name}}', id.slice(0, 6)])).trim(), '/n2');
+    const gen = (await dray.docker(['create', 'busybox', 'true'])).trim();
+    assert.match((await dray.docker(['inspect', '--format', '{{.Name}}', gen])).trim(), /^\/[a-z]+_[a-z]+\d?$/);
+    await dray.docker(['rm', gen]);
+  } finally {
+    await Promise.all([dray.dockerResult(['rm', '-f', 'n1', 'n2']), real.dockerResult(['rm', '-f', 'n1'])]);
+  }
+});
+
+test('wait, kill, restart policy, pause/unpause', needsRoot, async () => {
+  const [d] = await both(['run', '-d', '--name', 'waiter', 'busybox', 'sh', '-c', 'sleep 0.3; exit 7']);
+  assert.equal(d!.code, 0);
+  try {
+    const [dw, rw] = await both(['wait', 'waiter']);
+    assert.equal(dw!.stdout, '7\n');
+    assert.equal(dw!.stdout, rw!.stdout);
+  } finally {
+    await Promise.all([dray.dockerResult(['rm', '-f', 'waiter']), real.dockerResult(['rm', '-f', 'waiter'])]);
+  }
+  await dray.docker(['run', '-d', '--name', 'pauser', 'busybox', 'sh', '-c', 'trap "exit 143" TERM; while true; do sleep 0.1; done']);
+  try {
+    await dray.docker(['pause', 'pauser']);
+    assert.equal((await dray.docker(['inspect', '--format', '{{.State.Status}}', 'pauser'])).trim(), 'paused');
+    const [dk] = await both(['kill', 'nosuch']);
+    assert.equal(dk!.code, 1);
+    await dray.docker(['unpause', 'pauser']);
+    assert.equal((await dray.docker(['inspect', '--format', '{{.State.Status}}', 'pauser'])).trim(), 'running');
+    await dray.docker(['kill', '-s', 'TERM', 'pauser']);
+    assert.equal((await dray.docker(['wait', 'pauser'])).trim(), '143');
+  } finally {
+    await dray.dockerResult(['rm', '-f', 'pauser']);
+  }
+  await dray.docker(['run', '-d', '--name', 'restarter', '--restart', 'on-failure:2', 'busybox', 'sh', '-c', 'exit 1']);
+  try {
+    await waitUntil('two restarts then stop', async () => (await dray.docker(['inspect', '--format', '{{.RestartCount}} {{.State.Status}}', 'restarter'])).trim() === '2 exited', 20_000);
+  } finally {
+    await dray.dockerResult(['rm', '-f', 'restarter']);
+  }
+});
+
+test('kill -9 of drayd: containers keep running, state and logs survive', needsRoot, async () => {
+  await dray.docker(['run', '-d', '--name', 'survivor', 'busybox', 'sh', '-c', 'i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done']);
+  assert.equal((await dray.dockerResult(['run', '--name', 'done', 'busybox', 'sh', '-c', 'exit 5'])).code, 5);
+  try {
+    const pid = (await dray.docker(['inspect', '--format', '{{.State.Pid}}', 'survivor'])).trim();
+    await dray.kill9();
+    await new Promise((r) => setTimeout(r, 600));
+    assert.ok(Number(pid) > 0);
+    process.kill(Number(pid), 0); // still alive without drayd
+    await dray.restart();
+    assert.equal((await dray.docker(['inspect', '--format', '{{.State.Status}} {{.State.Pid}}', 'survivor'])).trim(), `running ${pid}`);
+    assert.equal((await dray.docker(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', 'done'])).trim(), 'exited 5');
+    const n1 = (await dray.docker(['logs', 'survivor'])).split('\n').length;
+    await waitUntil('logs continue', async () => (await dray.docker(['logs', 'survivor'])).split('\n').length > n1 + 2, 10_000);
+    // the re-adopted container still stops and reports its exit
+    await dray.docker(['stop', '-t', '0', 'survivor']);
+    assert.equal((await dray.docker(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', 'survivor'])).trim(), 'exited 137');
+  } finally {
+    await dray.dockerResult(['rm', '-f', 'survivor', 'done']);
+  }
+});

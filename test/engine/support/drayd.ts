@@ -1,0 +1,105 @@
+// Starts drayd (src/cmd/drayd.ts) as its own process on private dirs, a
+// private socket and a private cgroup parent, for tests driving it with the
+// real docker CLI; kill9() and restart() for the live-restore tests; stop()
+// removes every container, then the daemon, mounts, cgroups and dirs.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DOCKER_CLI, execCommand, ping, waitUntil, type DockerCli, type ExecResult } from '../../harness/index.ts';
+import { native } from '../../../src/common/native.ts';
+
+const NODE = new URL('../../../node_modules/.bin/node', import.meta.url).pathname;
+const DRAYD = new URL('../../../src/cmd/drayd.ts', import.meta.url).pathname;
+
+export interface DockerRunOptions { cli?: DockerCli; input?: string; timeoutMs?: number }
+
+export interface Drayd {
+  dir: string;
+  socket: string;
+  host: string;
+  dataRoot: string;
+  execRoot: string;
+  cgroupParent: string;
+  cliEnv: NodeJS.ProcessEnv;
+  pid(): number;
+  docker(args: string[], o?: DockerRunOptions): Promise<string>;
+  dockerResult(args: string[], o?: DockerRunOptions): Promise<ExecResult>;
+  kill9(): Promise<void>;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+  log(): string;
+}
+
+export async function startDrayd(extra: string[] = []): Promise<Drayd> {
+  const dir = mkdtempSync(join(tmpdir(), 'drayd-'));
+  const socket = join(dir, 'd.sock');
+  const dataRoot = join(dir, 'data');
+  const execRoot = join(dir, 'run');
+  const cgroupParent = `/${dir.split('/').pop()}`;
+  const logFile = join(dir, 'drayd.log');
+  let child: ChildProcess | undefined;
+  const launch = async (): Promise<void> => {
+    const fd = openSync(logFile, 'a');
+    child = spawn(NODE, [DRAYD, '--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`, '--pidfile', join(dir, 'drayd.pid'), '--cgroup-parent', cgroupParent, ...extra], { stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    const c = child;
+    await waitUntil('drayd answers', () => ping(socket), 20_000, () => (c.exitCode !== null ? `drayd exited: ${readFileSync(logFile, 'utf8')}` : undefined));
+  };
+  await launch();
+  const cliEnv = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: dir, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: join(dir, 'cli') };
+  const d: Drayd = {
+    dir, socket, host: `unix://${socket}`, dataRoot, execRoot, cgroupParent, cliEnv,
+    pid: () => child?.pid ?? 0,
+    dockerResult(args, o = {}) {
+      return execCommand(DOCKER_CLI[o.cli ?? 'v28'], args, { env: cliEnv, ...(o.input !== undefined ? { input: o.input } : {}), timeoutMs: o.timeoutMs ?? 60_000 });
+    },
+    async docker(args, o = {}) {
+      const r = await d.dockerResult(args, o);
+      if (r.code !== 0) throw new Error(`docker ${args.join(' ')} failed (${r.signal ?? `exit ${r.code}`}): ${r.stderr.trim() || r.stdout.trim()}`);
+      return r.stdout;
+    },
+    async kill9() {
+      const c = child!;
+      const exited = new Promise((r) => c.once('exit', r));
+      c.kill('SIGKILL');
+      await exited;
+    },
+    async restart() {
+      await launch();
+    },
+    log: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''),
+    async stop() {
+      try {
+        if (child && child.exitCode === null && child.signalCode === null) {
+          const ids = (await d.dockerResult(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+          if (ids.length) await d.dockerResult(['rm', '-f', ...ids]);
+          const c = child;
+          const exited = new Promise((r) => c.once('exit', r));
+          c.kill('SIGTERM');
+          await exited;
+        }
+      } finally {
+        cleanup(dir, cgroupParent);
+      }
+    },
+  };
+  return d;
+}
+
+/** Whatever a failed test left: mounts under dir, the cgroup parent, the dir. */
+function cleanup(dir: string, cgroupParent: string): void {
+  const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => m.startsWith(dir)).reverse();
+  for (const m of mounts) {
+    try { native().umount2(m, 2 /* MNT_DETACH */); } catch { /* gone */ }
+  }
+  for (const ctl of readdirSync('/sys/fs/cgroup')) {
+    const p = join('/sys/fs/cgroup', ctl, cgroupParent);
+    if (!existsSync(p)) continue;
+    for (const sub of readdirSync(p, { withFileTypes: true })) {
+      if (sub.isDirectory()) { try { rmdirSync(join(p, sub.name)); } catch { /* busy */ } }
+    }
+    try { rmdirSync(p); } catch { /* busy */ }
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
