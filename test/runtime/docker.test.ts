@@ -2,7 +2,8 @@
 // with dray-runc as its default runtime, driven by the real docker CLI.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startDockerd, waitUntil, type DockerdPeer } from '../harness/index.ts';
+import { request } from 'node:http';
+import { DOCKER_CLI, execCommand, freePort, startDockerd, waitUntil, type DockerdPeer } from '../harness/index.ts';
 import { testImage } from '../images/index.ts';
 import { needsRoot } from '../support/root.ts';
 import { RUNC } from './bundle.ts';
@@ -26,6 +27,23 @@ describe('dockerd on dray-runc', needsRoot, () => {
 
   it('run -t gets a pty', async () => {
     assert.equal(await d.docker(['run', '--rm', '-t', 'busybox', 'tty']), '/dev/pts/0\r\n');
+  });
+
+  it('run -it and exec -it work under a real terminal', async () => {
+    // script(1) gives the docker CLI a pty of its own, as a user's terminal would.
+    const it1 = await execCommand('script', ['-qec', `${DOCKER_CLI.v20} run --rm -it busybox sh -c 'tty; read x; echo "got:$x"'`, '/dev/null'],
+      { env: d.cliEnv, input: 'typed\n', timeoutMs: 60000 });
+    assert.match(it1.stdout, /\/dev\/pts\/0/);
+    assert.match(it1.stdout, /got:typed/);
+    await d.docker(['run', '-d', '--name', 'itx', 'busybox', 'sleep', '600']);
+    try {
+      const it2 = await execCommand('script', ['-qec', `${DOCKER_CLI.v20} exec -it itx sh -c 'tty; read x; echo "exec-got:$x"'`, '/dev/null'],
+        { env: d.cliEnv, input: 'more\n', timeoutMs: 60000 });
+      assert.match(it2.stdout, /\/dev\/pts\/\d+/);
+      assert.match(it2.stdout, /exec-got:more/);
+    } finally {
+      await d.dockerResult(['rm', '-f', 'itx']);
+    }
   });
 
   it('run -d, exec and exec -t, top, stats, kill -s HUP, pause/unpause, update, stop', async () => {
@@ -72,5 +90,27 @@ describe('dockerd on dray-runc', needsRoot, () => {
     const out = await sh('ip -4 addr show eth0; ip route');
     assert.match(out, /inet \d+\.\d+\.\d+\.\d+\//);
     assert.match(out, /default via/);
+  });
+
+  it('the nginx image answers on a published port', async () => {
+    const nginx = await testImage('nginx');
+    await d.docker(['load', '-i', nginx.dockerArchive]);
+    const port = await freePort();
+    await d.docker(['run', '-d', '--name', 'web', '-p', `127.0.0.1:${port}:80`, nginx.ref]);
+    try {
+      let body = '';
+      await waitUntil('nginx to answer', () => new Promise<boolean>((resolve) => {
+        const req = request({ host: '127.0.0.1', port, path: '/' }, (res) => {
+          let b = '';
+          res.on('data', (c: Buffer) => { b += c.toString(); });
+          res.on('end', () => { body = b; resolve(res.statusCode === 200); });
+        });
+        req.on('error', () => resolve(false));
+        req.end();
+      }), 60000);
+      assert.match(body, /nginx/i);
+    } finally {
+      await d.dockerResult(['rm', '-f', 'web']);
+    }
   });
 });

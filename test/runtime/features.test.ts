@@ -52,7 +52,7 @@ describe('dray-runc exec, console, hooks, seccomp, cgroups', needsRoot, () => {
 
   it('sends the pty master over --console-socket', async () => {
     const sockPath = join(b.dir, 'console.sock');
-    const server = net.createServer();
+    const server = net.createServer({ pauseOnConnect: true });
     await new Promise<void>((r) => server.listen(sockPath, r));
     const accepted = new Promise<net.Socket>((r) => server.once('connection', r));
     try {
@@ -60,7 +60,6 @@ describe('dray-runc exec, console, hooks, seccomp, cgroups', needsRoot, () => {
       const c = b.runc(['create', '--console-socket', sockPath, 'tty']);
       assert.equal(c.status, 0, c.stderr);
       const peer = await accepted;
-      peer.pause();
       // net.Socket keeps its fd in the private handle; there is no public accessor.
       const fd = (peer as unknown as { _handle: { fd: number } })._handle.fd;
       let got: { data: Buffer; fds: number[] } | undefined;
@@ -88,6 +87,15 @@ describe('dray-runc exec, console, hooks, seccomp, cgroups', needsRoot, () => {
       server.close();
       b.runc(['delete', '-f', 'tty']);
     }
+  });
+
+  it('run in the foreground with a terminal proxies the pty itself (no --console-socket)', () => {
+    b.configure(['sh', '-c', 'tty; read x; echo "got:$x"; exit 4'], (s) => { s.process!.terminal = true; });
+    const r = b.runc(['run', 'fgtty'], { input: 'typed-in\n' });
+    assert.equal(r.status, 4, r.stderr);
+    assert.match(r.stdout, /^\/dev\/pts\/0\r\n/);
+    assert.match(r.stdout, /got:typed-in/);
+    assert.ok(!existsSync(join(b.root, 'fgtty')));
   });
 
   it('runs hooks in order with the state on stdin; a failing prestart hook leaves nothing', () => {

@@ -2,6 +2,7 @@
 // fifo. Validates first; on any failure removes everything it made (process,
 // cgroup, state directory) before rethrowing.
 import { chmodSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import { native } from '../../common/native.ts';
 import { cgroupMountRecords, newCgroup, removeCgroup } from '../cgroup.ts';
@@ -11,6 +12,7 @@ import { RuntimeError } from '../errors.ts';
 import { runHooks } from '../hooks.ts';
 import { buildCreatePlan } from '../plan/build.ts';
 import { withDefaultDeviceRules } from '../plan/devices.ts';
+import { listenConsole, type ConsoleSocket } from '../process/console.ts';
 import { launchExecutor, type Launched } from '../process/launch.ts';
 import { procInfo } from '../state/proc.ts';
 import { hookState } from '../state/status.ts';
@@ -33,6 +35,8 @@ export interface CreateOptions {
 export interface Created {
   record: ContainerRecord;
   launched: Launched;
+  /** Foreground with a terminal and no --console-socket: the pty master, for run to proxy. */
+  consoleMaster?: number;
 }
 
 export function writePidFile(path: string, pid: number): void {
@@ -48,7 +52,6 @@ export async function create(ctx: RuntimeContext, o: CreateOptions): Promise<Cre
   const b = loadBundle(o.bundle);
   const proc = b.spec.process!;
   if (proc.terminal && !o.consoleSocket && !o.monitor) throw new RuntimeError('cannot allocate tty if runc will detach without setting console socket');
-  if (proc.terminal && !o.consoleSocket) throw new RuntimeError('a terminal without --console-socket is not supported yet (run -d with --console-socket)');
   if (!proc.terminal && o.consoleSocket) throw new RuntimeError('cannot use console socket if runc will not detach or allocate tty');
   const preserveFds = o.preserveFds ?? 0;
   if (!Number.isInteger(preserveFds) || preserveFds < 0 || preserveFds > 1000) throw new RuntimeError(`invalid --preserve-fds ${preserveFds}`);
@@ -62,6 +65,7 @@ export async function create(ctx: RuntimeContext, o: CreateOptions): Promise<Cre
   const cg = newCgroup(b.spec.linux?.cgroupsPath, id);
   const { store } = ctx;
   store.claim(id);
+  let ownConsole: ConsoleSocket | undefined;
   const unlock = store.lock(id);
   let cgMade = false;
   let pid = 0;
@@ -77,8 +81,16 @@ export async function create(ctx: RuntimeContext, o: CreateOptions): Promise<Cre
       ociVersion: b.spec.ociVersion, id, pid: 0, bundle: b.dir, rootfs: b.rootfs, created: new Date().toISOString(),
       owner: safeUser(), annotations: b.spec.annotations ?? {}, initStartTime: '', config: b.spec, cgroup: saved,
     };
+    let consoleSocket = o.consoleSocket;
+    let spec = b.spec;
+    if (proc.terminal && !consoleSocket) {
+      ownConsole = await listenConsole(join(store.dir(id), 'console.sock'));
+      consoleSocket = ownConsole.path;
+      const out = process.stdout;
+      if (!proc.consoleSize && out.isTTY) spec = { ...spec, process: { ...proc, consoleSize: { height: out.rows, width: out.columns } } };
+    }
     const plan = buildCreatePlan({
-      spec: b.spec, bundle: b.dir, rootfs: b.rootfs, execFifo: fifo, consoleSocket: o.consoleSocket,
+      spec, bundle: b.dir, rootfs: b.rootfs, execFifo: fifo, consoleSocket,
       noPivot: o.noPivot, preserveFds, monitor: o.monitor, seccomp,
       cgroupMounts: (dest, flags) => cgroupMountRecords(saved, dest, flags),
     });
@@ -101,13 +113,15 @@ export async function create(ctx: RuntimeContext, o: CreateOptions): Promise<Cre
     record.initStartTime = info.startTime;
     store.write(record);
     if (o.pidFile) writePidFile(o.pidFile, pid);
-    return { record, launched };
+    const consoleMaster = ownConsole ? await ownConsole.master() : undefined;
+    return { record, launched, consoleMaster };
   } catch (err) {
     if (pid) try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
     if (cgMade) await removeCgroup(cg).catch((e: Error) => ctx.warn(`remove cgroup: ${e.message}`));
     store.remove(id);
     throw err;
   } finally {
+    ownConsole?.close();
     unlock();
   }
 }

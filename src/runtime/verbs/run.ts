@@ -9,7 +9,7 @@ import { start } from './start.ts';
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 
 export async function run(ctx: RuntimeContext, o: CreateOptions & { detach?: boolean }): Promise<number> {
-  const { record, launched } = await create(ctx, { ...o, monitor: !o.detach });
+  const { record, launched, consoleMaster } = await create(ctx, { ...o, monitor: !o.detach });
   if (o.detach) {
     await start(ctx, o.id);
     return 0;
@@ -23,10 +23,16 @@ export async function run(ctx: RuntimeContext, o: CreateOptions & { detach?: boo
       await del(ctx, o.id, true);
       throw err;
     }
-    const code = await launched.exited;
+    const code = consoleMaster !== undefined ? await proxied(consoleMaster, launched.exited) : await launched.exited;
     await del(ctx, o.id, true);
     return code;
   } finally {
     for (const s of FORWARDED) process.off(s, forward);
   }
+}
+
+async function proxied(master: number, exited: Promise<number>): Promise<number> {
+  const { proxyConsole } = await import('../process/console.ts');
+  await proxyConsole(master, exited);
+  return exited;
 }
