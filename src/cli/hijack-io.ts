@@ -95,9 +95,10 @@ export function pumpStreams(h: Hijacked, o: IoOptions): Promise<IoResult> {
       } else process.stdout.write(c);
     };
     if (h.head.length) onData(h.head);
-    socket.on('data', onData);
+    const output = h.body ?? socket;
+    output.on('data', onData);
     socket.on('error', (e) => { if (!finished) { finished = true; reject(e); } });
-    socket.on('close', () => finish(false));
+    output.on(h.body ? 'end' : 'close', () => finish(false));
 
     if (o.stdin) {
       if (o.tty && stdin.isTTY) { stdin.setRawMode(true); rawSet = true; }

@@ -340,3 +340,27 @@ test('no daemon: a clear message naming Dray and how to start drayd; --help and 
   }
 });
 
+
+test('create then start -a, attach, run -t without a terminal, ps {{.Label}}, prune', needsRoot, async () => {
+  await same(['create', '--name', '{cli}-cli-created', '-l', 'tier=web', 'busybox', 'sh', '-c', 'echo from created; exit 9']);
+  await same(['ps', '-a', '--filter', 'name={cli}-cli-created', '--format', '{{.Names}} {{.Label "tier"}} {{.State}}']);
+  await same(['start', '-a', '{cli}-cli-created'], { stderr: true });
+  await same(['rm', '{cli}-cli-created']);
+  // attach to a running container: its output until it exits, and its status.
+  for (const cli of CLIS) {
+    await d.docker(['run', '-d', '--name', `${cli}-cli-attach`, 'busybox', 'sh', '-c', 'sleep 1; echo attached-out; echo attached-err >&2; exit 4']);
+  }
+  await same(['attach', '{cli}-cli-attach'], { stderr: true });
+  for (const cli of CLIS) await d.docker(['rm', '-f', `${cli}-cli-attach`]);
+  // -t without -i from a pipe: raw output (the container's pty turns \n into \r\n).
+  const t = await same(['run', '--rm', '-t', 'busybox', 'sh', '-c', 'echo tty-out; tty'], { stderr: true });
+  assert.match(t.stdout, /^tty-out\r\n\/dev\/pts\/0\r\n$/);
+  for (const cli of CLIS) {
+    for (let i = 0; i < 2; i++) await d.docker(['run', '--name', `${cli}-cli-prune-${i}`, 'busybox', 'true']);
+    const r = await run(cli, ['container', 'prune', '-f']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(norm(r.stdout), 'Deleted Containers:\n<ID>\n<ID>\n\nTotal reclaimed space: 0B\n');
+  }
+  await same(['image', 'prune', '-f']);
+  await same(['system', 'prune', '-f'], { normalize: (s) => s.replace(/Deleted Networks:\n(.*\n)*?\n/, '') });
+});

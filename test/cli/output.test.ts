@@ -53,7 +53,9 @@ test('table format: header names, alignment, -q, custom and json formats', () =>
   assert.equal(capture((out) => writeFormatted(out, { format: '', defaultFormat: 'table {{.ID}}', headers: HEADERS, quiet: true, rows })), '7ded14ff9943\n');
   assert.equal(capture((out) => writeFormatted(out, { format: '{{.Names}}:{{.State}}', defaultFormat: '', headers: HEADERS, rows })), 'web:running\n');
   assert.equal(capture((out) => writeFormatted(out, { format: 'table {{.Names}}\\t{{.Status}}', defaultFormat: '', headers: HEADERS, rows: [] })), 'NAMES     STATUS\n');
+  assert.equal(capture((out) => writeFormatted(out, { format: '{{.Label "a"}}|{{.Label "zz"}}|{{.Names | upper}}', defaultFormat: '', headers: HEADERS, rows })), '1||WEB\n');
   const json = JSON.parse(capture((out) => writeFormatted(out, { format: 'json', defaultFormat: '', headers: HEADERS, rows })));
+  assert.equal('Label' in json, false);
   assert.equal(json.Ports, '127.0.0.1:8081->80/tcp');
   assert.equal(json.Labels, 'b=2,a=1');
 });

@@ -32,9 +32,12 @@ export interface RequestOpts {
 }
 
 export interface Hijacked {
+  /** Where our input goes (and, after a 101, the output comes from). */
   socket: Socket;
   /** Bytes the daemon sent right after the 101 response. */
   head: Buffer;
+  /** An old daemon that answers 200 instead of 101: its output arrives as this response body. */
+  body?: Readable;
 }
 
 export class EngineClient {
@@ -104,8 +107,7 @@ export class EngineClient {
       req.on('response', (res) => {
         // Errors, or an old daemon that hijacks without 101: read-only then.
         if ((res.statusCode ?? 500) >= 400) { errorFrom(res).then(reject, reject); return; }
-        const sock = res.socket;
-        resolve({ socket: sock, head: Buffer.alloc(0) });
+        resolve({ socket: res.socket, head: Buffer.alloc(0), body: res });
       });
       req.on('error', (err) => reject(this.connectError(err)));
       req.end(body.data);

@@ -85,19 +85,21 @@ export function imageRows(list: ImageSummary[], trunc: boolean, showDigests: boo
 }
 
 function imageRow(img: ImageSummary, trunc: boolean, repo: string, tag: string, digest: string): Record<string, unknown> {
-  const created = new Date(img.Created * 1000);
+  const created = new Date((img.Created ?? 0) * 1000);
   const shared = img.SharedSize ?? -1;
+  const size = img.Size ?? 0;
   return {
     Containers: img.Containers === -1 || img.Containers === undefined ? 'N/A' : String(img.Containers),
     CreatedAt: goTimeString(created),
     CreatedSince: timeAgo(created),
     Digest: digest,
-    ID: trunc ? truncateId(img.Id) : img.Id,
+    ID: trunc ? truncateId(img.Id ?? '') : img.Id ?? '',
     Repository: repo,
     SharedSize: shared === -1 ? 'N/A' : humanSize(shared),
-    Size: humanSize(img.Size),
+    Size: humanSize(size),
     Tag: tag,
-    UniqueSize: shared === -1 ? 'N/A' : humanSize(img.Size - shared),
-    VirtualSize: humanSize4(img.VirtualSize ?? img.Size),
+    UniqueSize: shared === -1 ? 'N/A' : humanSize(size - shared),
+    VirtualSize: humanSize4(img.VirtualSize ?? size),
+    Label: (key: unknown) => img.Labels?.[String(key)] ?? '',
   };
 }

@@ -49,16 +49,18 @@ export const command: Command = {
 
 /** The fields docker's ContainerContext offers to templates. */
 export function containerRow(c: ContainerSummary, trunc: boolean): Record<string, unknown> {
+  // Fields a daemon leaves out (drayd grows endpoint by endpoint) print empty, never crash.
   const names = (c.Names ?? []).map((n) => n.replace(/^\//, ''));
+  const command = c.Command ?? '';
   let shownNames = names;
   if (trunc) { const own = names.find((n) => !n.includes('/')); if (own !== undefined) shownNames = [own]; }
   const mounts = (c.Mounts ?? []).map((m) => { const n = m.Name || m.Source || ''; return trunc ? ellipsis(n, 15) : n; });
   const labels = c.Labels ?? {};
-  const created = new Date(c.Created * 1000);
+  const created = new Date((c.Created ?? 0) * 1000);
   return {
-    Command: goQuote(trunc ? ellipsis(c.Command, 20) : c.Command),
+    Command: goQuote(trunc ? ellipsis(command, 20) : command),
     CreatedAt: goTimeString(created),
-    ID: trunc ? truncateId(c.Id) : c.Id,
+    ID: trunc ? truncateId(c.Id ?? '') : c.Id ?? '',
     Image: imageColumn(c, trunc),
     Labels: Object.keys(labels).map((k) => `${k}=${labels[k]}`).join(','),
     LocalVolumes: String((c.Mounts ?? []).filter((m) => (m as { Driver?: string }).Driver === 'local').length),
@@ -69,15 +71,17 @@ export function containerRow(c: ContainerSummary, trunc: boolean): Record<string
     Ports: displayablePorts(c.Ports ?? []),
     RunningFor: timeAgo(created),
     Size: c.SizeRootFs && c.SizeRootFs > 0 ? `${humanSize(c.SizeRw ?? 0)} (virtual ${humanSize(c.SizeRootFs)})` : humanSize(c.SizeRw ?? 0),
-    State: c.State,
-    Status: c.Status,
+    State: c.State ?? '',
+    Status: c.Status ?? '',
+    // {{.Label "key"}} as docker's ContainerContext has it (JSON leaves functions out).
+    Label: (key: unknown) => labels[String(key)] ?? '',
   };
 }
 
 function imageColumn(c: ContainerSummary, trunc: boolean): string {
   if (!c.Image) return '<no image>';
   if (!trunc) return c.Image;
-  if (truncateId(c.ImageID) === truncateId(c.Image)) return truncateId(c.Image);
+  if (truncateId(c.ImageID ?? '') === truncateId(c.Image)) return truncateId(c.Image);
   try {
     const r = parseRef(c.Image);
     return familiarString({ ...r, digest: undefined, tag: r.tag });

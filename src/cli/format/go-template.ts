@@ -399,6 +399,16 @@ export class GoTemplate {
       return f(...args);
     }
     if (cmd.length > 1 || piped.length) {
+      // A method with arguments, as {{.Label "com.example"}} on docker's ps rows.
+      if (head.kind === 'field' && head.path.length > 0) {
+        let recv = head.base === 'dot' ? dot : scope.get(head.base);
+        for (const name of head.path.slice(0, -1)) recv = fieldOf(recv, name);
+        const m = recv !== null && typeof recv === 'object' ? (recv as Record<string, Value>)[head.path[head.path.length - 1]!] : undefined;
+        if (typeof m === 'function') {
+          const args = [...cmd.slice(1).map((a) => this.arg(a, dot, scope)), ...piped];
+          return (m as (...a: Value[]) => Value).apply(recv, args);
+        }
+      }
       throw new TemplateError(`can't give argument to non-function ${describe(head)}`);
     }
     return this.arg(head, dot, scope);
