@@ -347,11 +347,15 @@ test('create then start -a, attach, run -t without a terminal, ps {{.Label}}, pr
   await same(['start', '-a', '{cli}-cli-created'], { stderr: true });
   await same(['rm', '{cli}-cli-created']);
   // attach to a running container: its output until it exits, and its status.
+  // Each container starts right before its CLI attaches (it must still be running then).
+  const attached: ExecResult[] = [];
   for (const cli of CLIS) {
-    await d.docker(['run', '-d', '--name', `${cli}-cli-attach`, 'busybox', 'sh', '-c', 'sleep 1; echo attached-out; echo attached-err >&2; exit 4']);
+    await d.docker(['run', '-d', '--name', `${cli}-cli-attach`, 'busybox', 'sh', '-c', 'sleep 2; echo attached-out; echo attached-err >&2; exit 4']);
+    attached.push(await run(cli, ['attach', `${cli}-cli-attach`]));
+    await d.docker(['rm', '-f', `${cli}-cli-attach`]);
   }
-  await same(['attach', '{cli}-cli-attach'], { stderr: true });
-  for (const cli of CLIS) await d.docker(['rm', '-f', `${cli}-cli-attach`]);
+  assert.deepEqual(attached[1], attached[0]);
+  assert.deepEqual([attached[1]!.code, attached[1]!.stdout, attached[1]!.stderr], [4, 'attached-out\n', 'attached-err\n']);
   // -t without -i from a pipe: raw output (the container's pty turns \n into \r\n).
   const t = await same(['run', '--rm', '-t', 'busybox', 'sh', '-c', 'echo tty-out; tty'], { stderr: true });
   assert.match(t.stdout, /^tty-out\r\n\/dev\/pts\/0\r\n$/);
