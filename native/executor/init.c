@@ -235,6 +235,10 @@ void init_main(int exec_mode) {
     if (setresuid(0, 0, 0) < 0) die_errno("setuid 0 in the user namespace");
   }
   if (newcgroup && unshare(CLONE_NEWCGROUP) < 0) die_errno("unshare cgroup namespace");
+  /* A session keyring of its own, unless --no-new-keyring (as runc): keys are not namespaced. */
+  const char *ring = plan_str("session_keyring", NULL);
+  if (ring && syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, ring) < 0 && errno != ENOSYS && errno != EPERM && errno != EACCES)
+    die_errno("join a new session keyring");
 
   /* The fifo is reopened by name relative to its directory, an O_PATH fd the
    * parent opened as host root (see main.c): /proc/self/fd would be closed to

@@ -17,6 +17,10 @@ export interface CreatePlanOptions {
   execFifo: string;
   consoleSocket?: string;
   noPivot?: boolean;
+  /** --no-new-keyring: keep the caller's session keyring. */
+  noNewKeyring?: boolean;
+  /** The container id: names its session keyring. */
+  id?: string;
   preserveFds: number;
   /** The executor stays and exits with the container's status (foreground run). */
   monitor?: boolean;
@@ -57,6 +61,7 @@ export function buildCreatePlan(o: CreatePlanOptions): PlanRecord[] {
   if (rootProp) recs.push(['rootfs_propagation', rootProp]);
   if (spec.root?.readonly) recs.push(['rootfs_readonly']);
   if (o.noPivot) recs.push(['no_pivot']);
+  if (!o.noNewKeyring) recs.push(['session_keyring', `_ses.${o.id ?? ''}`]);
 
   let devBound = false;
   for (const m of spec.mounts ?? []) {

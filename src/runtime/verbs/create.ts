@@ -91,7 +91,7 @@ export async function create(ctx: RuntimeContext, o: CreateOptions): Promise<Cre
     }
     const plan = buildCreatePlan({
       spec, bundle: b.dir, rootfs: b.rootfs, execFifo: fifo, consoleSocket,
-      noPivot: o.noPivot, preserveFds, monitor: o.monitor, seccomp,
+      noPivot: o.noPivot, noNewKeyring: o.noNewKeyring, id, preserveFds, monitor: o.monitor, seccomp,
       cgroupMounts: (dest, flags) => cgroupMountRecords(saved, dest, flags),
     });
     const launched = await launchExecutor({
