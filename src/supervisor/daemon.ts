@@ -36,7 +36,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   let supervisor: Supervisor | undefined;
   try {
     const metadata = openMetadata(opts.dataRoot);
-    supervisor = new Supervisor({ metadata, dataRoot: opts.dataRoot, log });
+    supervisor = new Supervisor({ metadata, dataRoot: opts.dataRoot, execRoot: opts.execRoot, log });
+    const adopted = await supervisor.adoptTasks();
+    if (adopted > 0) log.info('re-adopted tasks', { count: adopted });
     await supervisor.listen(opts.hosts);
   } catch (err) {
     removePidfile(opts.pidfile);

@@ -10,9 +10,10 @@ import { plural, type Metadata } from './metadata/metadata.ts';
 import { contentService } from './services/content.ts';
 import { imagesService } from './services/images.ts';
 import { Snapshotters, snapshotsService } from './services/snapshots.ts';
+import { tasksService } from './services/tasks.ts';
+import { TaskManager } from './tasks/manager.ts';
 import { prepareSocket, restrictSocket, unixSocketPath } from './listen.ts';
 import type { RpcContext } from './rpc.ts';
-import { unimplementedService } from './rpc.ts';
 import type { ServiceDeps } from './services/deps.ts';
 import { namespacesService } from './services/namespaces.ts';
 import { containersService } from './services/containers.ts';
@@ -25,6 +26,8 @@ export interface SupervisorOptions {
   metadata: Metadata;
   /** Persistent state: content/ (blobs) and snapshots/<snapshotter>/ live here. */
   dataRoot: string;
+  /** Runtime state: bundles/, shims/ (one state dir per task), runtime roots. */
+  execRoot: string;
   log?: Logger;
 }
 
@@ -34,6 +37,7 @@ export class Supervisor {
   readonly log: Logger;
   readonly health: HealthState;
   readonly snapshotters: Snapshotters;
+  readonly tasks: TaskManager;
   readonly dataRoot: string;
   private readonly server: Server;
   private readonly sockets: string[] = [];
@@ -59,7 +63,15 @@ export class Supervisor {
     add('content', contentService(deps, images.content));
     add('images', imagesService(deps, images.content, opts.dataRoot, this.snapshotters));
     add('snapshots', snapshotsService(deps, this.snapshotters));
-    add('tasks', unimplementedService(serviceDefinition('tasks'), 'not implemented in this dray-containerd yet (the shim client is not wired in)'));
+    this.tasks = new TaskManager({ execRoot: opts.execRoot, metadata: this.metadata, snapshotters: this.snapshotters, bus: this.bus, log: this.log });
+    deps.tasks = this.tasks;
+    this.metadata.namespaces.addUsageCheck((ns) => plural(this.tasks.count(ns), 'task'));
+    add('tasks', tasksService(deps, this.tasks));
+  }
+
+  /** Reconnects to the shims of a previous run (before listening, so clients see every task). */
+  async adoptTasks(): Promise<number> {
+    return this.tasks.adopt();
   }
 
   /** Listens on each address (unix sockets only). */
@@ -85,6 +97,7 @@ export class Supervisor {
       const timer = setTimeout(() => { this.server.forceShutdown(); resolve(); }, graceMs);
       this.server.tryShutdown(() => { clearTimeout(timer); resolve(); });
     });
+    this.tasks.close();
     this.snapshotters.close();
     this.metadata.close();
   }

@@ -100,17 +100,6 @@ test('bad requests are INVALID_ARGUMENT', async (t) => {
   assert.deepEqual(await c.containers.list(), []);
 });
 
-test('the tasks service answers UNIMPLEMENTED, not silence', async (t) => {
-  const d = await withDaemon(t);
-  const c = d.client();
-  const tasks = c.raw('tasks') as unknown as { get(req: unknown, md: Metadata, cb: (e: { code: number; details: string } | null) => void): void };
-  const md = new Metadata();
-  md.set('dray-namespace', 'default');
-  const err = await new Promise<{ code: number; details: string } | null>((resolve) => tasks.get({ containerId: 'x' }, md, resolve));
-  assert.equal(err?.code, status.UNIMPLEMENTED);
-  assert.match(err!.details, /Tasks\/Get/);
-});
-
 test('two clients racing to create one id: exactly one wins each time', async (t) => {
   const d = await withDaemon(t);
   const c1 = d.client();

@@ -6,6 +6,7 @@ import type { Caller } from './caller.ts';
 import { ContentApi } from './content.ts';
 import { ImagesApi } from './images.ts';
 import { SnapshotsApi } from './snapshots.ts';
+import { TasksApi } from './tasks.ts';
 import type { AnyMessage, Container, Envelope, Labels, Lease, LeaseResource, Namespace, VersionInfo } from '../api/types.ts';
 import { DEFAULT_NAMESPACE } from '../api/types.ts';
 import { eventTypeUrl, type ServiceKey } from '../api/protos.ts';
@@ -88,6 +89,7 @@ export class SupervisorClient implements Caller {
   readonly content: ContentApi = new ContentApi(this);
   readonly images: ImagesApi = new ImagesApi(this);
   readonly snapshots: SnapshotsApi = new SnapshotsApi(this);
+  readonly tasks: TasksApi = new TasksApi(this);
 
   // --- version and health ---
   version(): Promise<VersionInfo> {
@@ -164,7 +166,7 @@ export class SupervisorClient implements Caller {
     },
   };
 
-  /** The raw grpc-js client of a service not yet wrapped here (tasks). */
+  /** The raw grpc-js client of a service (for calls not wrapped here). */
   raw(key: ServiceKey): ReturnType<Connection['service']> {
     return this.connection.service(key);
   }

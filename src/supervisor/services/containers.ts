@@ -4,7 +4,7 @@ import type { Container, FieldMask } from '../api/types.ts';
 import { toTimestamp } from '../api/types.ts';
 import type { ContainerInput, ContainerRecord } from '../metadata/containers.ts';
 import { maskPaths } from '../metadata/masks.ts';
-import { invalidArgument } from '../errors.ts';
+import { failedPrecondition, invalidArgument } from '../errors.ts';
 import { parseFilters } from '../filters.ts';
 import { serverStream, unary } from '../rpc.ts';
 import type { ServiceDeps } from './deps.ts';
@@ -74,6 +74,7 @@ export function containersService(d: ServiceDeps): UntypedServiceImplementation 
     }),
     Delete: unary(d.rpc, m('Delete'), (req: { id: string }, call) => {
       const ns = call.namespace();
+      if (d.tasks?.has(ns, req.id)) throw failedPrecondition(`container ${JSON.stringify(req.id)} has a task: delete the task first`);
       store.delete(ns, req.id);
       d.bus.publish(ns, '/containers/delete', 'ContainerDelete', { id: req.id });
       return {};

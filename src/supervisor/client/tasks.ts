@@ -1,0 +1,64 @@
+// Client of dray.services.tasks.v1.Tasks.
+import type { Timestamp } from '../api/types.ts';
+import type { Caller } from './caller.ts';
+import type { MountMessage } from './snapshots.ts';
+
+export interface TaskProcess { containerId: string; id: string; pid: number; status: 'UNKNOWN' | 'CREATED' | 'RUNNING' | 'STOPPED' | 'PAUSED' | 'PAUSING'; terminal: boolean; exitStatus: number; exitedAt: Timestamp | null }
+export interface TaskExitInfo { id: string; pid: number; exitStatus: number; exitedAt: Timestamp | null }
+export interface TaskCreate {
+  /** Root filesystem mounts; none: the container's snapshot (or its spec's absolute root.path). */
+  rootfs?: MountMessage[];
+  /** The init process's json-file log: "jsonfile:///path?max-size=N&max-file=M"; empty: one in the shim's state dir. */
+  stdout?: string;
+  terminal?: boolean;
+}
+
+export class TasksApi {
+  private readonly c: Caller;
+  constructor(c: Caller) { this.c = c; }
+
+  async create(containerId: string, opts: TaskCreate = {}): Promise<{ pid: number }> {
+    return this.c.unary('tasks', 'Create', { containerId, rootfs: opts.rootfs ?? [], stdout: opts.stdout ?? '', terminal: opts.terminal ?? false });
+  }
+
+  async start(containerId: string, execId = ''): Promise<{ pid: number }> {
+    return this.c.unary('tasks', 'Start', { containerId, execId });
+  }
+
+  async kill(containerId: string, signal = 15, opts: { all?: boolean; execId?: string } = {}): Promise<void> {
+    await this.c.unary('tasks', 'Kill', { containerId, signal, all: opts.all ?? false, execId: opts.execId ?? '' });
+  }
+
+  async wait(containerId: string, execId = ''): Promise<{ exitStatus: number; exitedAt: Timestamp | null }> {
+    return this.c.unary('tasks', 'Wait', { containerId, execId });
+  }
+
+  async delete(containerId: string): Promise<TaskExitInfo> {
+    return this.c.unary('tasks', 'Delete', { containerId });
+  }
+
+  async get(containerId: string, execId = ''): Promise<TaskProcess> {
+    return (await this.c.unary<{ process: TaskProcess }>('tasks', 'Get', { containerId, execId })).process;
+  }
+
+  async list(): Promise<TaskProcess[]> {
+    return (await this.c.unary<{ tasks: TaskProcess[] }>('tasks', 'List', {})).tasks;
+  }
+
+  /** Adds an exec (an OCI process spec); Start(containerId, execId) runs it. Output to "file:///path" URIs. */
+  async exec(containerId: string, execId: string, process: object, opts: { terminal?: boolean; stdout?: string; stderr?: string } = {}): Promise<void> {
+    await this.c.unary('tasks', 'Exec', { containerId, execId, spec: Buffer.from(JSON.stringify(process)), terminal: opts.terminal ?? false, stdout: opts.stdout ?? '', stderr: opts.stderr ?? '' });
+  }
+
+  async deleteProcess(containerId: string, execId: string): Promise<TaskExitInfo> {
+    return this.c.unary('tasks', 'DeleteProcess', { containerId, execId });
+  }
+
+  async resize(containerId: string, width: number, height: number, execId = ''): Promise<void> {
+    await this.c.unary('tasks', 'ResizePty', { containerId, execId, width, height });
+  }
+
+  async closeStdin(containerId: string, execId = ''): Promise<void> {
+    await this.c.unary('tasks', 'CloseIO', { containerId, execId, stdin: true });
+  }
+}

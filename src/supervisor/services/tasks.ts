@@ -1,0 +1,69 @@
+// dray.services.tasks.v1.Tasks over the task manager (dray-shim per task).
+// Pause, Resume, ListPids, Update and Metrics need runtime verbs the shim
+// does not relay yet, and Checkpoint is not supported: they answer
+// UNIMPLEMENTED with why.
+import type { UntypedServiceImplementation } from '@grpc/grpc-js';
+import { toTimestamp } from '../api/types.ts';
+import { unimplemented } from '../errors.ts';
+import type { Mount } from '../../images/snapshots/types.ts';
+import type { ProcessView, TaskManager } from '../tasks/manager.ts';
+import { unary } from '../rpc.ts';
+import type { ServiceDeps } from './deps.ts';
+
+function processMessage(p: ProcessView): Record<string, unknown> {
+  return { containerId: p.containerId, id: p.id, pid: p.pid, status: p.status, terminal: p.terminal, exitStatus: p.exitStatus, exitedAt: p.exitedAt ? toTimestamp(p.exitedAt) : null };
+}
+
+interface MountMessage { type: string; source: string; target: string; options: string[] }
+
+export function tasksService(d: ServiceDeps, tasks: TaskManager): UntypedServiceImplementation {
+  const m = (name: string) => `tasks.${name}`;
+  const notYet = (name: string, why: string) => unary(d.rpc, m(name), (_req: unknown, call) => {
+    call.namespace();
+    throw unimplemented(`tasks.${name}: ${why}`);
+  });
+  return {
+    Create: unary(d.rpc, m('Create'), async (req: { containerId: string; rootfs: MountMessage[]; stdin: string; stdout: string; stderr: string; terminal: boolean }, call) => {
+      const rootfs: Mount[] = req.rootfs.map((x) => ({ type: x.type, source: x.source, options: x.options }));
+      const r = await tasks.create(call.namespace(), { containerId: req.containerId, rootfs, stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, terminal: req.terminal });
+      return { containerId: req.containerId, pid: r.pid };
+    }),
+    Start: unary(d.rpc, m('Start'), async (req: { containerId: string; execId: string }, call) => tasks.start(call.namespace(), req.containerId, req.execId)),
+    Delete: unary(d.rpc, m('Delete'), async (req: { containerId: string }, call) => {
+      const r = await tasks.delete(call.namespace(), req.containerId);
+      return { id: req.containerId, pid: r.pid, exitStatus: r.exitStatus, exitedAt: r.exitedAt ? toTimestamp(r.exitedAt) : null };
+    }),
+    DeleteProcess: unary(d.rpc, m('DeleteProcess'), async (req: { containerId: string; execId: string }, call) => {
+      const r = await tasks.deleteProcess(call.namespace(), req.containerId, req.execId);
+      return { id: req.execId, pid: r.pid, exitStatus: r.exitStatus, exitedAt: r.exitedAt ? toTimestamp(r.exitedAt) : null };
+    }),
+    Get: unary(d.rpc, m('Get'), async (req: { containerId: string; execId: string }, call) => ({ process: processMessage(await tasks.get(call.namespace(), req.containerId, req.execId)) })),
+    List: unary(d.rpc, m('List'), async (_req: unknown, call) => ({ tasks: (await tasks.list(call.namespace())).map(processMessage) })),
+    Kill: unary(d.rpc, m('Kill'), async (req: { containerId: string; execId: string; signal: number; all: boolean }, call) => {
+      await tasks.kill(call.namespace(), req.containerId, req.signal, req.all, req.execId);
+      return {};
+    }),
+    Exec: unary(d.rpc, m('Exec'), (req: { containerId: string; execId: string; spec: Buffer; terminal: boolean; stdin: string; stdout: string; stderr: string }, call) => {
+      tasks.exec(call.namespace(), req.containerId, req);
+      return {};
+    }),
+    ResizePty: unary(d.rpc, m('ResizePty'), async (req: { containerId: string; execId: string; width: number; height: number }, call) => {
+      await tasks.resize(call.namespace(), req.containerId, req.execId, req.width, req.height);
+      return {};
+    }),
+    CloseIO: unary(d.rpc, m('CloseIO'), async (req: { containerId: string; execId: string }, call) => {
+      await tasks.closeIO(call.namespace(), req.containerId, req.execId);
+      return {};
+    }),
+    Wait: unary(d.rpc, m('Wait'), async (req: { containerId: string; execId: string }, call) => {
+      const r = await tasks.wait(call.namespace(), req.containerId, req.execId);
+      return { exitStatus: r.exitStatus, exitedAt: r.exitedAt ? toTimestamp(r.exitedAt) : null };
+    }),
+    Pause: notYet('Pause', 'the shim does not relay pause yet'),
+    Resume: notYet('Resume', 'the shim does not relay resume yet'),
+    ListPids: notYet('ListPids', 'the shim does not relay ps yet'),
+    Update: notYet('Update', 'resource updates are not relayed by the shim yet'),
+    Metrics: notYet('Metrics', 'cgroup metrics are not wired in yet'),
+    Checkpoint: notYet('Checkpoint', 'checkpoint/restore is not supported by Dray'),
+  };
+}

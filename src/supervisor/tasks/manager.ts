@@ -1,0 +1,361 @@
+// Tasks: the running side of containers, one dray-shim each. The manager
+// builds the bundle (config.json from the container's spec, the rootfs
+// mounted from its snapshot), launches the shim with the container's
+// runtime, keeps a connection to it, turns shim exits into /tasks/exit
+// events, and re-adopts the shims it finds when the daemon restarts.
+import { createHash } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '../../common/log.ts';
+import type { EventBus } from '../events/bus.ts';
+import type { Metadata } from '../metadata/metadata.ts';
+import type { Snapshotters } from '../services/snapshots.ts';
+import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../errors.ts';
+import { validateIdentifier } from '../identifiers.ts';
+import { launchShim, ShimLaunchError } from '../../shim/launch.ts';
+import { ShimClient, type ShimExit, type ShimProcessState } from '../../shim/client.ts';
+import { adoptShim } from '../../shim/adopt.ts';
+import { mountAll, unmount } from '../../images/snapshots/mount.ts';
+import type { Mount } from '../../images/snapshots/types.ts';
+import { runtimeBinary, runtimeKey } from './runtimes.ts';
+import { execOutput, initLog } from './io.ts';
+
+/** What the state dir's task.json keeps, so a restarted daemon finds the task again. */
+interface TaskFile { namespace: string; id: string; runtimeId: string; bundle: string; socketPath: string; rootfsMounted: boolean }
+
+interface Task extends TaskFile {
+  stateDir: string;
+  pid: number;
+  terminal: boolean;
+  /** null: the shim is gone (its recorded exit, if any, is in exit). */
+  client: ShimClient | null;
+  exit: ShimExit | null;
+  /** execs added (Exec) but not started yet: their process spec path and io */
+  pendingExecs: Map<string, { path: string; terminal: boolean; stdin: boolean; stdout?: string; stderr?: string }>;
+}
+
+export interface ProcessView {
+  containerId: string;
+  id: string;
+  pid: number;
+  status: 'CREATED' | 'RUNNING' | 'STOPPED' | 'UNKNOWN';
+  terminal: boolean;
+  exitStatus: number;
+  exitedAt: Date | undefined;
+}
+
+export interface CreateTask {
+  containerId: string;
+  rootfs: Mount[];
+  stdin: string;
+  stdout: string;
+  stderr: string;
+  terminal: boolean;
+}
+
+export interface TaskManagerDeps {
+  execRoot: string;
+  metadata: Metadata;
+  snapshotters: Snapshotters;
+  bus: EventBus;
+  log: Logger;
+}
+
+const EXIT_PUBLISHED = 'exit-published';
+
+function statusOf(s: ShimProcessState['status']): ProcessView['status'] {
+  return s === 'created' ? 'CREATED' : s === 'running' ? 'RUNNING' : s === 'stopped' ? 'STOPPED' : 'UNKNOWN';
+}
+
+export class TaskManager {
+  private readonly d: TaskManagerDeps;
+  private readonly tasks = new Map<string, Task>();
+  private readonly creating = new Set<string>();
+
+  constructor(deps: TaskManagerDeps) {
+    this.d = deps;
+  }
+
+  private key(ns: string, id: string): string {
+    return `${ns}/${id}`;
+  }
+
+  has(ns: string, id: string): boolean {
+    return this.tasks.has(this.key(ns, id)) || this.creating.has(this.key(ns, id));
+  }
+
+  count(ns: string): number {
+    let n = 0;
+    for (const t of this.tasks.values()) if (t.namespace === ns) n++;
+    return n;
+  }
+
+  private task(ns: string, id: string): Task {
+    validateIdentifier('container', id);
+    const t = this.tasks.get(this.key(ns, id));
+    if (!t) throw notFound(`task ${JSON.stringify(id)} in namespace ${JSON.stringify(ns)}: not found`);
+    return t;
+  }
+
+  private live(t: Task): ShimClient {
+    if (!t.client || t.client.closed) throw failedPrecondition(`task ${t.id}: its shim is gone (exit ${t.exit ? t.exit.exitStatus : 'unknown'}); delete the task`);
+    return t.client;
+  }
+
+  async create(ns: string, req: CreateTask): Promise<{ pid: number }> {
+    const id = validateIdentifier('container', req.containerId);
+    const key = this.key(ns, id);
+    const c = this.d.metadata.containers.get(ns, id);
+    if (this.has(ns, id)) throw alreadyExists(`task ${JSON.stringify(id)} in namespace ${JSON.stringify(ns)}: already exists`);
+    if (req.stdin) throw invalidArgument('stdin: the task\'s stdin is served by the shim\'s attach, not a path; leave it empty');
+    const runtime = runtimeBinary(c.runtime.name);
+    const spec = JSON.parse(c.spec.toString('utf8')) as Record<string, unknown> & { root?: { path?: string; readonly?: boolean }; process?: { terminal?: boolean } };
+    const runtimeId = id.length <= 64 ? id : createHash('sha256').update(id).digest('hex').slice(0, 64);
+    const bundle = join(this.d.execRoot, 'bundles', ns, id);
+    const stateDir = join(this.d.execRoot, 'shims', ns, id);
+    const longSocket = join(stateDir, 'shim.sock');
+    const socketPath = longSocket.length < 100 ? longSocket : join(this.d.execRoot, 's', createHash('sha256').update(key).digest('hex').slice(0, 16) + '.sock');
+    this.creating.add(key);
+    let mounted = false;
+    try {
+      rmSync(bundle, { recursive: true, force: true });
+      rmSync(stateDir, { recursive: true, force: true });
+      mkdirSync(join(bundle, 'rootfs'), { recursive: true, mode: 0o711 });
+      const mounts = req.rootfs.length > 0 ? req.rootfs
+        : c.snapshotKey ? this.d.snapshotters.get(c.snapshotter).mounts(`${ns}/${c.snapshotKey}`) : [];
+      if (mounts.length > 0) {
+        mountAll(mounts, join(bundle, 'rootfs'));
+        mounted = true;
+        spec.root = { ...(spec.root ?? {}), path: 'rootfs' };
+      } else if (!spec.root?.path || !spec.root.path.startsWith('/') || !statSync(spec.root.path, { throwIfNoEntry: false })?.isDirectory()) {
+        throw invalidArgument(`task ${id}: no rootfs: the container has no snapshot, the request no rootfs mounts, and its spec no absolute root.path that is a directory`);
+      }
+      const terminal = req.terminal || spec.process?.terminal === true;
+      if (spec.process) spec.process.terminal = terminal;
+      writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
+      const log = initLog(req.stdout, req.stderr, join(stateDir, 'container.log'));
+      const runtimeRoot = join(this.d.execRoot, 'runtime', runtimeKey(c.runtime.name), ns);
+      mkdirSync(runtimeRoot, { recursive: true, mode: 0o700 });
+      mkdirSync(join(this.d.execRoot, 's'), { recursive: true, mode: 0o700 });
+      let launched;
+      try {
+        launched = await launchShim({ id: runtimeId, bundle, runtime, runtimeRoot, stateDir, log, terminal, stdin: false, start: false, socketPath });
+      } catch (err) {
+        if (err instanceof ShimLaunchError) throw failedPrecondition(`task ${id}: the runtime could not create the container: ${err.message}`);
+        throw err;
+      }
+      const file: TaskFile = { namespace: ns, id, runtimeId, bundle, socketPath, rootfsMounted: mounted };
+      writeFileSync(join(stateDir, 'task.json'), JSON.stringify(file));
+      const client = await ShimClient.connect(socketPath);
+      const t: Task = { ...file, stateDir, pid: launched.pid, terminal, client, exit: null, pendingExecs: new Map() };
+      this.watch(t);
+      this.tasks.set(key, t);
+      this.d.bus.publish(ns, '/tasks/create', 'TaskCreate', { containerId: id, bundle, pid: launched.pid, io: { stdout: log.path, terminal } });
+      return { pid: launched.pid };
+    } catch (err) {
+      if (mounted) { try { unmount(join(bundle, 'rootfs')); } catch { /* reported by the rm below, if at all */ } }
+      rmSync(bundle, { recursive: true, force: true });
+      rmSync(stateDir, { recursive: true, force: true });
+      throw err;
+    } finally {
+      this.creating.delete(key);
+    }
+  }
+
+  /** Exits and OOM kills reported by the shim become events. */
+  private watch(t: Task): void {
+    const c = t.client!;
+    c.on('exit', (e) => {
+      const isInit = e.id === t.runtimeId;
+      if (isInit) {
+        t.exit = e;
+        writeFileSync(join(t.stateDir, EXIT_PUBLISHED), '');
+      }
+      this.d.bus.publish(t.namespace, '/tasks/exit', 'TaskExit', {
+        containerId: t.id, id: isInit ? t.id : e.id, pid: e.pid, exitStatus: e.exitStatus, exitedAt: tsOf(e.exitedAt),
+      });
+    });
+    c.on('oom', () => { this.d.bus.publish(t.namespace, '/tasks/oom', 'TaskOOM', { containerId: t.id }); });
+    c.on('close', () => { this.d.log.debug('shim connection closed', { namespace: t.namespace, id: t.id }); });
+  }
+
+  async start(ns: string, id: string, execId: string): Promise<{ pid: number }> {
+    const t = this.task(ns, id);
+    const c = this.live(t);
+    if (!execId) {
+      await c.start();
+      this.d.bus.publish(ns, '/tasks/start', 'TaskStart', { containerId: id, pid: t.pid });
+      return { pid: t.pid };
+    }
+    const pending = t.pendingExecs.get(execId);
+    if (!pending) throw notFound(`exec ${JSON.stringify(execId)} of task ${id}: not found (add it with Exec first)`);
+    t.pendingExecs.delete(execId);
+    const { pid, output } = await c.exec(execId, pending.path, { terminal: pending.terminal, stdin: pending.stdin });
+    const out = pending.stdout ? createWriteStream(pending.stdout, { flags: 'a', mode: 0o600 }) : undefined;
+    const err = pending.stderr ? (pending.stderr === pending.stdout ? out : createWriteStream(pending.stderr, { flags: 'a', mode: 0o600 })) : undefined;
+    output.on('stdout', (b) => { out?.write(b); });
+    output.on('stderr', (b) => { err?.write(b); });
+    output.on('end', () => { out?.end(); if (err !== out) err?.end(); });
+    this.d.bus.publish(ns, '/tasks/exec-started', 'TaskExecStarted', { containerId: id, execId, pid });
+    return { pid };
+  }
+
+  exec(ns: string, id: string, req: { execId: string; spec: Buffer; terminal: boolean; stdin: string; stdout: string; stderr: string }): void {
+    const t = this.task(ns, id);
+    this.live(t);
+    const execId = validateIdentifier('exec', req.execId);
+    if (t.pendingExecs.has(execId)) throw alreadyExists(`exec ${JSON.stringify(execId)} of task ${id}: already exists`);
+    let proc: unknown;
+    try { proc = JSON.parse(req.spec.toString('utf8')); } catch { throw invalidArgument(`exec ${execId}: spec is not valid JSON (an OCI process)`); }
+    if (!proc || typeof proc !== 'object' || !Array.isArray((proc as { args?: unknown }).args) || (proc as { args: unknown[] }).args.length === 0) {
+      throw invalidArgument(`exec ${execId}: spec must be an OCI process with args`);
+    }
+    const stdout = execOutput(req.stdout, 'stdout');
+    const stderr = execOutput(req.stderr, 'stderr');
+    const path = join(t.bundle, `exec-${execId}.json`);
+    writeFileSync(path, JSON.stringify({ ...(proc as object), terminal: req.terminal }), { mode: 0o600 });
+    t.pendingExecs.set(execId, { path, terminal: req.terminal, stdin: req.stdin !== '', ...(stdout ? { stdout } : {}), ...(stderr ? { stderr } : {}) });
+    this.d.bus.publish(ns, '/tasks/exec-added', 'TaskExecAdded', { containerId: id, execId });
+  }
+
+  async kill(ns: string, id: string, signal: number, all: boolean, execId: string): Promise<void> {
+    const t = this.task(ns, id);
+    await this.live(t).kill(signal || 15, { all, ...(execId ? { execId } : {}) });
+  }
+
+  async wait(ns: string, id: string, execId: string): Promise<{ exitStatus: number; exitedAt: Date | undefined }> {
+    const t = this.task(ns, id);
+    if (!execId && (!t.client || t.client.closed)) {
+      if (!t.exit) throw failedPrecondition(`task ${id}: its shim is gone and recorded no exit`);
+      return { exitStatus: t.exit.exitStatus, exitedAt: dateOf(t.exit.exitedAt) };
+    }
+    const e = await this.live(t).wait(execId);
+    return { exitStatus: e.exitStatus, exitedAt: dateOf(e.exitedAt) };
+  }
+
+  async get(ns: string, id: string, execId: string): Promise<ProcessView> {
+    const t = this.task(ns, id);
+    if (!t.client || t.client.closed) {
+      if (execId) throw notFound(`exec ${JSON.stringify(execId)}: the shim of task ${id} is gone`);
+      return { containerId: id, id, pid: t.pid, status: t.exit ? 'STOPPED' : 'UNKNOWN', terminal: t.terminal, exitStatus: t.exit?.exitStatus ?? 0, exitedAt: t.exit ? dateOf(t.exit.exitedAt) : undefined };
+    }
+    if (execId && t.pendingExecs.has(execId)) return { containerId: id, id: execId, pid: 0, status: 'CREATED', terminal: t.pendingExecs.get(execId)!.terminal, exitStatus: 0, exitedAt: undefined };
+    const s = execId ? await t.client.processState(execId) : await t.client.state();
+    return { containerId: id, id: execId || id, pid: s.pid, status: statusOf(s.status), terminal: t.terminal, exitStatus: s.exitStatus ?? 0, exitedAt: s.exitedAt ? dateOf(s.exitedAt) : undefined };
+  }
+
+  async list(ns: string): Promise<ProcessView[]> {
+    const out: ProcessView[] = [];
+    for (const t of this.tasks.values()) if (t.namespace === ns) out.push(await this.get(ns, t.id, ''));
+    return out.sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  async resize(ns: string, id: string, execId: string, width: number, height: number): Promise<void> {
+    if (width <= 0 || height <= 0 || width > 0xffff || height > 0xffff) throw invalidArgument('width and height must be 1 to 65535');
+    await this.live(this.task(ns, id)).resize(height, width, execId);
+  }
+
+  async closeIO(ns: string, id: string, execId: string): Promise<void> {
+    await this.live(this.task(ns, id)).closeStdin(execId);
+  }
+
+  async deleteProcess(ns: string, id: string, execId: string): Promise<{ pid: number; exitStatus: number; exitedAt: Date | undefined }> {
+    const t = this.task(ns, id);
+    validateIdentifier('exec', execId);
+    if (t.pendingExecs.delete(execId)) return { pid: 0, exitStatus: 0, exitedAt: undefined };
+    const c = this.live(t);
+    const s = await c.processState(execId);
+    if (s.status !== 'stopped') throw failedPrecondition(`exec ${execId} of task ${id} is ${s.status}: kill it first`);
+    await c.delete({ execId });
+    return { pid: s.pid, exitStatus: s.exitStatus ?? 0, exitedAt: s.exitedAt ? dateOf(s.exitedAt) : undefined };
+  }
+
+  /** Deletes a stopped task: the runtime's container, the shim, the rootfs mount and the bundle. */
+  async delete(ns: string, id: string): Promise<{ pid: number; exitStatus: number; exitedAt: Date | undefined }> {
+    const t = this.task(ns, id);
+    let exit = t.exit;
+    if (t.client && !t.client.closed) {
+      const s = await t.client.state();
+      if (s.status !== 'stopped') throw failedPrecondition(`task ${id} is ${s.status}: kill it and wait for its exit first`);
+      const last = await t.client.delete();
+      exit = { id: t.runtimeId, pid: last.pid, status: 'stopped', exitStatus: last.exitStatus ?? s.exitStatus ?? 0, exitedAt: last.exitedAt ?? s.exitedAt ?? '', oomKilled: last.oomKilled ?? false };
+      t.client.close();
+    }
+    this.release(t);
+    const r = { pid: t.pid, exitStatus: exit?.exitStatus ?? 255, exitedAt: exit ? dateOf(exit.exitedAt) : undefined };
+    this.d.bus.publish(ns, '/tasks/delete', 'TaskDelete', { containerId: id, id, pid: r.pid, exitStatus: r.exitStatus, ...(r.exitedAt ? { exitedAt: tsOf(exit!.exitedAt) } : {}) });
+    return r;
+  }
+
+  private release(t: Task): void {
+    if (t.rootfsMounted) unmount(join(t.bundle, 'rootfs'));
+    rmSync(t.bundle, { recursive: true, force: true });
+    rmSync(t.stateDir, { recursive: true, force: true });
+    if (!t.socketPath.startsWith(t.stateDir)) rmSync(t.socketPath, { force: true });
+    this.tasks.delete(this.key(t.namespace, t.id));
+  }
+
+  /**
+   * Finds the shims of a previous run: a live one is reconnected; a dead one
+   * leaves its recorded exit, published now if the previous run had not
+   * (containers exit while no daemon runs, and clients still hear of it).
+   */
+  async adopt(): Promise<number> {
+    const root = join(this.d.execRoot, 'shims');
+    let n = 0;
+    for (const ns of safeReaddir(root)) {
+      for (const id of safeReaddir(join(root, ns))) {
+        const stateDir = join(root, ns, id);
+        let file: TaskFile;
+        try {
+          file = JSON.parse(readFileSync(join(stateDir, 'task.json'), 'utf8')) as TaskFile;
+        } catch {
+          this.d.log.warn('removing a shim directory without its task record', { dir: stateDir });
+          rmSync(stateDir, { recursive: true, force: true });
+          continue;
+        }
+        const a = await adoptShim(stateDir, file.socketPath, 2000);
+        const t: Task = { ...file, stateDir, pid: 0, terminal: false, client: null, exit: null, pendingExecs: new Map() };
+        if (a.alive) {
+          t.client = a.client;
+          t.pid = a.state.pid;
+          t.terminal = a.state.terminal;
+          if (a.state.status === 'stopped') t.exit = { id: t.runtimeId, pid: a.state.pid, status: 'stopped', exitStatus: a.state.exitStatus ?? 0, exitedAt: a.state.exitedAt ?? '', oomKilled: a.state.oomKilled ?? false };
+          this.watch(t);
+        } else {
+          t.exit = a.exit;
+          t.pid = a.exit?.pid ?? 0;
+        }
+        this.tasks.set(this.key(ns, id), t);
+        n++;
+        if (t.exit && !existsSync(join(stateDir, EXIT_PUBLISHED))) {
+          writeFileSync(join(stateDir, EXIT_PUBLISHED), '');
+          this.d.bus.publish(ns, '/tasks/exit', 'TaskExit', { containerId: id, id, pid: t.exit.pid, exitStatus: t.exit.exitStatus, exitedAt: tsOf(t.exit.exitedAt) });
+        }
+      }
+    }
+    return n;
+  }
+
+  /** Drops the connections (the shims and containers keep running). */
+  close(): void {
+    for (const t of this.tasks.values()) t.client?.close();
+  }
+}
+
+function safeReaddir(dir: string): string[] {
+  try { return readdirSync(dir); } catch { return []; }
+}
+
+function dateOf(rfc3339: string | undefined): Date | undefined {
+  if (!rfc3339) return undefined;
+  const d = new Date(rfc3339);
+  return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
+function tsOf(rfc3339: string | undefined): { seconds: number; nanos: number } | undefined {
+  const d = dateOf(rfc3339);
+  if (!d) return undefined;
+  const frac = /\.(\d+)/.exec(rfc3339!)?.[1] ?? '0';
+  return { seconds: Math.floor(d.getTime() / 1000), nanos: Number(frac.padEnd(9, '0').slice(0, 9)) };
+}

@@ -1,0 +1,36 @@
+// Which OCI runtime binary a container's runtime name selects. "dray" (the
+// built-in runtime) runs through bin/dray-runc until the in-process plan
+// path lands; "io.containerd.runc.v2" is accepted as containerd names runc.
+import { accessSync, constants } from 'node:fs';
+import { invalidArgument } from '../errors.ts';
+
+const DRAY_RUNC = new URL('../../../bin/dray-runc', import.meta.url).pathname;
+
+const BY_NAME: Record<string, string> = {
+  'dray': DRAY_RUNC,
+  'dray-runc': DRAY_RUNC,
+  'runc': 'runc',
+  'io.containerd.runc.v2': 'runc',
+  'io.containerd.runc.v1': 'runc',
+  'crun': 'crun',
+};
+
+/** The binary (a PATH name or an absolute path) for a runtime name; an absolute path must be an executable file. */
+export function runtimeBinary(name: string): string {
+  const known = BY_NAME[name];
+  if (known) return known;
+  if (name.startsWith('/')) {
+    try {
+      accessSync(name, constants.X_OK);
+    } catch {
+      throw invalidArgument(`runtime ${JSON.stringify(name)} is not an executable file`);
+    }
+    return name;
+  }
+  throw invalidArgument(`unknown runtime ${JSON.stringify(name)}: use dray, runc, crun, io.containerd.runc.v2 or an absolute path to a runc-compatible binary`);
+}
+
+/** A short name for the runtime's --root directory. */
+export function runtimeKey(name: string): string {
+  return (BY_NAME[name] ?? name).replace(/^.*\//, '').replace(/[^A-Za-z0-9_.-]/g, '_') || 'runtime';
+}

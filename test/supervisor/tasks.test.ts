@@ -1,0 +1,174 @@
+// The tasks service: busybox containers run through dray-shim with runc and
+// dray-runc (and crun where this host lets it run), driven through the real
+// client against a real dray-containerd; then kill -9 of the daemon while
+// tasks run, and re-adoption.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { status } from '@grpc/grpc-js';
+import { needsRoot } from '../support/root.ts';
+import { startDrayContainerd, type DrayContainerdProcess } from '../support/dray-containerd.ts';
+import { buildBusyboxRootfs } from '../images/busybox-rootfs.ts';
+import { runtimes } from '../shim/support.ts';
+import { SupervisorError, type Envelope, type SupervisorClient } from '../../src/supervisor/client/index.ts';
+
+const hasCode = (c: status) => (err: unknown): boolean => err instanceof SupervisorError && err.code === c;
+
+let fixture: { dir: string; rootfs: string; spec: Record<string, unknown> & { process: { args: string[]; terminal: boolean } } } | undefined;
+function base(): NonNullable<typeof fixture> {
+  if (!fixture) {
+    const dir = mkdtempSync(join(tmpdir(), 'dray-sup-tasks-'));
+    buildBusyboxRootfs(join(dir, 'rootfs'));
+    execFileSync('runc', ['spec', '--bundle', dir]);
+    const spec = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as NonNullable<typeof fixture>['spec'];
+    fixture = { dir, rootfs: join(dir, 'rootfs'), spec };
+  }
+  return fixture;
+}
+after(() => { if (fixture) rmSync(fixture.dir, { recursive: true, force: true }); });
+
+function specFor(args: string[]): object {
+  const f = base();
+  return { ...f.spec, process: { ...f.spec.process, args, terminal: false }, root: { path: f.rootfs, readonly: true } };
+}
+
+async function withDaemon(t: { after(fn: () => Promise<void>): void }): Promise<DrayContainerdProcess> {
+  const d = await startDrayContainerd();
+  t.after(async () => {
+    // Whatever a failed test left: its containers, by the runtime state under exec-root.
+    const c = d.client();
+    try { for (const task of await c.tasks.list()) { await c.tasks.kill(task.id, 9).catch(() => {}); await c.tasks.wait(task.id).catch(() => {}); await c.tasks.delete(task.id).catch(() => {}); } } catch { /* daemon gone */ }
+    await d.cleanup();
+  });
+  return d;
+}
+
+async function collect(c: SupervisorClient, n: number, filter: string): Promise<{ ready: Promise<void>; events: Promise<Envelope[]> }> {
+  const sub = c.events.subscribe(filter);
+  const events = (async () => {
+    const out: Envelope[] = [];
+    const timer = setTimeout(() => sub.cancel(), 30_000);
+    for await (const e of sub) { out.push(e); if (out.length >= n) break; }
+    clearTimeout(timer);
+    sub.cancel();
+    return out;
+  })();
+  return { ready: sub.ready, events };
+}
+
+for (const runtime of process.getuid?.() === 0 ? runtimes() : ['runc']) {
+  const name = runtime.replace(/^.*\//, '');
+  test(`task lifecycle with ${name}: create, start, log, wait, events, delete`, needsRoot, async (t) => {
+    const d = await withDaemon(t);
+    const c = d.client();
+    const logDir = mkdtempSync(join(tmpdir(), 'dray-sup-log-'));
+    t.after(() => rmSync(logDir, { recursive: true, force: true }));
+    await c.containers.create({ id: 'life', runtime: { name: runtime.startsWith('/') ? runtime : name }, spec: specFor(['sh', '-c', 'echo hello from $0; exit 3']) });
+    const { ready, events } = await collect(c, 4, 'topic~=^/tasks/');
+    await ready;
+    const log = join(logDir, 'life.log');
+    const { pid } = await c.tasks.create('life', { stdout: `jsonfile://${log}?max-size=1000000&max-file=2` });
+    assert.ok(pid > 0);
+    assert.equal((await c.tasks.get('life')).status, 'CREATED');
+    await assert.rejects(c.tasks.create('life'), hasCode(status.ALREADY_EXISTS));
+    await assert.rejects(c.containers.delete('life'), hasCode(status.FAILED_PRECONDITION));
+    await c.tasks.start('life');
+    const w = await c.tasks.wait('life');
+    assert.equal(w.exitStatus, 3);
+    assert.equal((await c.tasks.get('life')).status, 'STOPPED');
+    const line = JSON.parse(readFileSync(log, 'utf8').trim().split('\n')[0]!) as { log: string; stream: string; time: string };
+    assert.equal(line.log, 'hello from sh\n');
+    assert.equal(line.stream, 'stdout');
+    const del = await c.tasks.delete('life');
+    assert.equal(del.exitStatus, 3);
+    await assert.rejects(c.tasks.get('life'), hasCode(status.NOT_FOUND));
+    assert.deepEqual(readdirSync(join(d.execRoot, 'shims', 'default')), [], 'the shim state is gone');
+    assert.deepEqual(readdirSync(join(d.execRoot, 'bundles', 'default')), [], 'the bundle is gone');
+    const got = await events;
+    assert.deepEqual(got.map((e) => e.topic), ['/tasks/create', '/tasks/start', '/tasks/exit', '/tasks/delete']);
+    assert.equal((got[2]!.event as Record<string, unknown>)['exitStatus'], 3);
+    await c.containers.delete('life');
+  });
+}
+
+test('exec into a running task, kill, and errors with their codes', needsRoot, async (t) => {
+  const d = await withDaemon(t);
+  const c = d.client();
+  const outDir = mkdtempSync(join(tmpdir(), 'dray-sup-exec-'));
+  t.after(() => rmSync(outDir, { recursive: true, force: true }));
+  await c.containers.create({ id: 'svc', runtime: { name: 'runc' }, spec: specFor(['sleep', '1000']) });
+  await c.tasks.create('svc');
+  await c.tasks.start('svc');
+  assert.equal((await c.tasks.get('svc')).status, 'RUNNING');
+  await assert.rejects(c.tasks.delete('svc'), hasCode(status.FAILED_PRECONDITION));
+
+  const out = join(outDir, 'out');
+  await c.tasks.exec('svc', 'e1', { args: ['sh', '-c', 'echo exec says hi; exit 5'], cwd: '/', env: ['PATH=/bin'] }, { stdout: `file://${out}` });
+  assert.equal((await c.tasks.get('svc', 'e1')).status, 'CREATED');
+  const { pid } = await c.tasks.start('svc', 'e1');
+  assert.ok(pid > 0);
+  assert.equal((await c.tasks.wait('svc', 'e1')).exitStatus, 5);
+  for (let i = 0; i < 100 && !existsSync(out); i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 100 && readFileSync(out, 'utf8') === ''; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(readFileSync(out, 'utf8'), 'exec says hi\n');
+  assert.equal((await c.tasks.deleteProcess('svc', 'e1')).exitStatus, 5);
+  await assert.rejects(c.tasks.exec('svc', 'e2', { args: [] }), hasCode(status.INVALID_ARGUMENT));
+  await assert.rejects(c.tasks.exec('svc', 'bad/id', { args: ['true'] }), hasCode(status.INVALID_ARGUMENT));
+  await assert.rejects(c.tasks.start('svc', 'nope'), hasCode(status.NOT_FOUND));
+
+  await c.tasks.kill('svc', 9);
+  assert.equal((await c.tasks.wait('svc')).exitStatus, 137);
+  await assert.rejects(c.tasks.exec('svc', 'late', { args: ['true'], cwd: '/' }).then(() => c.tasks.start('svc', 'late')), (e: unknown) => e instanceof SupervisorError && e.code !== status.OK, 'no exec into a stopped task');
+  await c.tasks.delete('svc');
+
+  await assert.rejects(c.tasks.create('ghost'), hasCode(status.NOT_FOUND));
+  await c.containers.create({ id: 'badrt', runtime: { name: 'no-such-runtime' }, spec: specFor(['true']) });
+  await assert.rejects(c.tasks.create('badrt'), hasCode(status.INVALID_ARGUMENT));
+  await c.containers.create({ id: 'nobin', runtime: { name: 'runc' }, spec: specFor(['/no/such/program']) });
+  await assert.rejects(c.tasks.create('nobin').then(() => c.tasks.start('nobin')), (e: unknown) => e instanceof SupervisorError && e.code === status.FAILED_PRECONDITION && /no\/such\/program|no such file/i.test(e.message));
+  assert.deepEqual(await c.tasks.list().then((l) => l.filter((x) => x.status === 'RUNNING')), []);
+  await c.tasks.delete('nobin').catch(() => {});
+  await assert.rejects(c.tasks.get('nobin'), hasCode(status.NOT_FOUND));
+  assert.deepEqual(readdirSync(join(d.execRoot, 'bundles', 'default')), [], 'a failed create leaves no bundle');
+  for (const m of ['pause', 'resume']) {
+    const raw = c.raw('tasks') as unknown as Record<string, (req: object, md: import('@grpc/grpc-js').Metadata, cb: (e: { code: number } | null) => void) => void>;
+    const md = new (await import('@grpc/grpc-js')).Metadata();
+    md.set('dray-namespace', 'default');
+    assert.equal(await new Promise((r) => raw[m]!.call(raw, { containerId: 'x' }, md, (e) => r(e?.code))), status.UNIMPLEMENTED);
+  }
+});
+
+test('kill -9 of dray-containerd: tasks keep running, exits meanwhile are kept, a restart re-adopts them', needsRoot, async (t) => {
+  let d = await withDaemon(t);
+  const c = d.client();
+  await c.containers.create({ id: 'long', runtime: { name: 'runc' }, spec: specFor(['sleep', '1000']) });
+  await c.containers.create({ id: 'short', runtime: { name: 'runc' }, spec: specFor(['sh', '-c', 'read x < /dev/null; sleep 1; exit 7']) });
+  const long = await c.tasks.create('long');
+  await c.tasks.start('long');
+  const short = await c.tasks.create('short');
+  await c.tasks.start('short');
+  await d.kill9();
+  // The containers outlive the daemon; the short one exits while it is down.
+  process.kill(long.pid, 0);
+  for (let i = 0; i < 300; i++) {
+    try { process.kill(short.pid, 0); } catch { break; }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  d = await d.restart();
+  t.after(() => d.cleanup());
+  const c2 = d.client();
+  assert.match(d.stderr(), /msg="re-adopted tasks" count=2/);
+  assert.equal((await c2.tasks.get('long')).status, 'RUNNING');
+  assert.equal((await c2.tasks.get('long')).pid, long.pid);
+  const s = await c2.tasks.get('short');
+  assert.equal(s.status, 'STOPPED');
+  assert.equal((await c2.tasks.wait('short')).exitStatus, 7, 'the exit recorded while no daemon ran');
+  await c2.tasks.delete('short');
+  await c2.tasks.kill('long', 9);
+  assert.equal((await c2.tasks.wait('long')).exitStatus, 137);
+  await c2.tasks.delete('long');
+  assert.throws(() => process.kill(long.pid, 0));
+});
