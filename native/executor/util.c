@@ -24,26 +24,27 @@ static void send_line(const char *prefix, const char *msg) {
   }
 }
 
+/* The message, with strerror(err) appended when err is set, to the TS side; then exit. */
+__attribute__((noreturn)) static void vdie(int err, const char *fmt, va_list ap) {
+  char msg[2800], full[3000];
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  if (err) snprintf(full, sizeof full, "%s: %s", msg, strerror(err));
+  else snprintf(full, sizeof full, "%s", msg);
+  send_line("error ", full);
+  _exit(1);
+}
+
 void die(const char *fmt, ...) {
-  char msg[3000];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  send_line("error ", msg);
-  _exit(1);
+  vdie(0, fmt, ap);
 }
 
 void die_errno(const char *fmt, ...) {
   int e = errno;
-  char msg[2800], full[3000];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  snprintf(full, sizeof full, "%s: %s", msg, strerror(e));
-  send_line("error ", full);
-  _exit(1);
+  vdie(e, fmt, ap);
 }
 
 void sync_send(const char *fmt, ...) {

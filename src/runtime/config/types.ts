@@ -1,5 +1,6 @@
 // The OCI runtime spec's config.json (Linux), as far as dray-runc reads it.
 // Shapes follow /work/shared/reference/oci-runtime-spec-schema/.
+import type { LinuxSeccomp } from '../seccomp/index.ts';
 
 export interface Spec {
   ociVersion: string;
@@ -99,16 +100,6 @@ export interface Device {
   gid?: number;
 }
 
-export interface Seccomp {
-  defaultAction: string;
-  defaultErrnoRet?: number;
-  architectures?: string[];
-  flags?: string[];
-  listenerPath?: string;
-  listenerMetadata?: string;
-  syscalls?: unknown[];
-}
-
 export interface Linux {
   namespaces?: Namespace[];
   uidMappings?: IdMapping[];
@@ -118,7 +109,7 @@ export interface Linux {
   cgroupsPath?: string;
   resources?: Record<string, unknown>;
   rootfsPropagation?: string;
-  seccomp?: Seccomp;
+  seccomp?: LinuxSeccomp;
   sysctl?: Record<string, string>;
   maskedPaths?: string[];
   readonlyPaths?: string[];
