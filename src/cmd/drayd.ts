@@ -14,6 +14,10 @@ const spec: CommandSpec = {
     { name: 'containerd', type: 'string', value: 'addr', default: 'unix:///run/dray/containerd.sock', description: 'dray-containerd socket to use' },
     { name: 'runtime', type: 'string', value: 'path', default: 'runc', description: 'runc-compatible OCI runtime the shims run (runc, crun, dray-runc)' },
     { name: 'cgroup-parent', type: 'string', value: 'path', default: '/dray', description: 'Parent cgroup for all containers' },
+    { name: 'bridge', short: 'b', type: 'string', value: 'name', description: 'Bridge of the default network (default dray0)' },
+    { name: 'bip', type: 'string', value: 'cidr', description: 'Subnet of the default network' },
+    { name: 'iptables-chain-prefix', type: 'string', value: 'prefix', description: 'Prefix of Dray\'s iptables chains (default DRAY)' },
+    { name: 'bridge-prefix', type: 'string', value: 'prefix', description: 'Prefix of user-defined network bridges (default dray-)' },
     { name: 'insecure-registry', type: 'string', multiple: true, value: 'host', description: 'Registry reachable over plain HTTP or with unverified TLS' },
     { name: 'version', short: 'v', type: 'boolean', description: 'Print version information and quit' },
     { name: 'help', short: 'h', type: 'boolean', description: 'Print usage' },
@@ -28,6 +32,10 @@ runMain('drayd', async (argv) => {
     ...daemonOptions(values, defaults),
     runtime: values['runtime'] as string,
     cgroupParent: values['cgroup-parent'] as string,
+    ...(values['bridge'] ? { bridge: values['bridge'] as string } : {}),
+    ...(values['bip'] ? { bridgeSubnet: values['bip'] as string } : {}),
+    ...(values['iptables-chain-prefix'] ? { iptablesChainPrefix: values['iptables-chain-prefix'] as string } : {}),
+    ...(values['bridge-prefix'] ? { bridgePrefix: values['bridge-prefix'] as string } : {}),
     insecureRegistries: (values['insecure-registry'] as string[] | undefined) ?? [],
   });
   process.stderr.write(`drayd: API listening on ${engine.listeners.map((l) => l.address).join(', ')}\n`);

@@ -16,6 +16,10 @@ import { infoRoutes } from './routes/info.ts';
 import { systemRoutes } from './routes/system.ts';
 import { ShimTasks } from './tasks/tasks.ts';
 import { ExecManager } from './exec/exec.ts';
+import { VolumeStore } from '../volumes/store.ts';
+import { volumeRoutes } from '../volumes/routes.ts';
+import { NetworkManager } from '../network/manager.ts';
+import { networkRoutes } from './routes/networks.ts';
 
 export interface EngineOptions extends DaemonOptions {
   /** runc-compatible runtime binary (default: runc) */
@@ -23,6 +27,15 @@ export interface EngineOptions extends DaemonOptions {
   insecureRegistries?: string[];
   /** dockerd's --cgroup-parent (default /dray) */
   cgroupParent?: string;
+  /** the default network's bridge (dockerd's --bridge; default dray0) */
+  bridge?: string;
+  /** the default network's subnet (chosen from the pools when absent) */
+  bridgeSubnet?: string;
+  /** prefix of Dray's iptables chains (default DRAY) and of user-network bridges */
+  iptablesChainPrefix?: string;
+  bridgePrefix?: string;
+  /** false: no networking library (bridge containers get loopback only) */
+  networking?: boolean;
 }
 
 export interface Engine {
@@ -44,19 +57,31 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
   const events = new EventBus();
   const images = new ImageService(opts.dataRoot);
   const tasks = new ShimTasks(join(opts.execRoot, 'tasks'), opts.runtime ?? process.env['DRAYD_RUNTIME'] ?? 'runc');
+  const volumes = new VolumeStore({ root: opts.dataRoot, db: images.stores.db });
+  const network = opts.networking === false ? undefined : new NetworkManager({
+    db: images.stores.db,
+    ...(opts.bridge ? { defaultBridge: opts.bridge } : {}),
+    ...(opts.bridgeSubnet ? { defaultSubnet: opts.bridgeSubnet } : {}),
+    ...(opts.iptablesChainPrefix ? { chainPrefix: opts.iptablesChainPrefix } : {}),
+    ...(opts.bridgePrefix ? { bridgePrefix: opts.bridgePrefix } : {}),
+  });
   const containers = new ContainerManager({
-    dataRoot: opts.dataRoot, execRoot: opts.execRoot, images, tasks, events, log,
+    dataRoot: opts.dataRoot, execRoot: opts.execRoot, images, tasks, events, log, volumes,
+    ...(network ? { network } : {}),
     ...(opts.cgroupParent ? { cgroupParent: opts.cgroupParent } : {}),
     ...(existsSync(INIT_BINARY) ? { initBinary: INIT_BINARY } : {}),
   });
   await containers.restore();
+  await containers.reconcileNetwork();
   const execs = new ExecManager(containers, events, join(opts.execRoot, 'exec'));
   const router = new Router();
   systemRoutes(router);
   containerRoutes(router, { containers, images, tasks });
   execRoutes(router, { containers, execs });
   imageRoutes(router, { images, containers, events, registry: { insecureRegistries: opts.insecureRegistries ?? [] } });
-  infoRoutes(router, { containers, images, tasks, events, dataRoot: opts.dataRoot });
+  infoRoutes(router, { containers, images, tasks, events, volumes, dataRoot: opts.dataRoot });
+  volumeRoutes(router, volumes);
+  if (network) networkRoutes(router, { network, containers, events });
   const handler = createApiHandler(router, log);
   const listeners: Listener[] = [];
   try {
@@ -75,6 +100,8 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
     async stop() {
       await Promise.all(listeners.map((l) => l.close()));
       containers.close();
+      network?.close();
+      volumes.close();
       images.close();
       rmSync(opts.pidfile, { force: true });
     },

@@ -17,7 +17,7 @@ before(async () => {
   sock = join(dir, 'dray.sock');
   engine = await startEngine({
     dataRoot: join(dir, 'data'), execRoot: join(dir, 'run'), hosts: [`unix://${sock}`],
-    pidfile: join(dir, 'drayd.pid'), configFile: undefined, debug: false,
+    pidfile: join(dir, 'drayd.pid'), configFile: undefined, debug: false, networking: false,
   });
 });
 

@@ -75,7 +75,9 @@ async function handle(router: Router, log: ServerLog, req: http.IncomingMessage,
     const ctx = new RequestContext(req, res, m.params, url.searchParams, version ?? MAX_API_VERSION, upgrade);
     await m.handler(ctx);
   } catch (err) {
-    const status = err instanceof ApiError ? err.status : 500;
+    // libraries (network, volumes) carry Docker's status as statusCode
+    const coded = (err as { statusCode?: unknown }).statusCode;
+    const status = err instanceof ApiError ? err.status : typeof coded === 'number' && coded >= 400 && coded < 600 ? coded : 500;
     const message = err instanceof Error ? err.message : String(err);
     if (status >= 500) log.error(`${method} ${url.pathname}: ${message}`);
     if (res.headersSent || ctxHijacked(res)) { res.destroy(); upgrade?.socket.destroy(); return; }

@@ -48,8 +48,8 @@ function mergeEnv(image: string[] = [], user: string[] = []): string[] {
 }
 
 /** Validations dockerd makes at create time, so a bad config fails before anything exists. */
-export function validateHostConfig(hc: HostConfig): void {
-  networkMode(hc);
+export function validateHostConfig(hc: HostConfig, withNetwork = false): void {
+  if (!withNetwork) networkMode(hc);
   capabilitySet(hc.CapAdd ?? [], hc.CapDrop ?? [], hc.Privileged === true);
   const rp = hc.RestartPolicy;
   if (rp && rp.Name && !['no', 'always', 'unless-stopped', 'on-failure'].includes(rp.Name)) throw badRequest(`invalid restart policy '${rp.Name}'`);
@@ -57,10 +57,8 @@ export function validateHostConfig(hc: HostConfig): void {
   if (rp && (rp.MaximumRetryCount ?? 0) < 0) throw badRequest('invalid restart policy: maximum retry count cannot be negative');
   if (hc.AutoRemove && rp && rp.Name && rp.Name !== 'no') throw badRequest("can't create 'AutoRemove' container with restart policy");
   const pb = hc.PortBindings;
-  if (pb && Object.values(pb).some((v) => Array.isArray(v) && v.length > 0)) throw notImplemented('publishing ports (-p) is not supported by drayd yet: it needs the bridge network');
+  if (!withNetwork && pb && Object.values(pb).some((v) => Array.isArray(v) && v.length > 0)) throw notImplemented('publishing ports (-p) is not supported by drayd yet: it needs the bridge network');
   if (hc.LogConfig && hc.LogConfig.Type && hc.LogConfig.Type !== 'json-file') throw notImplemented(`logging driver ${hc.LogConfig.Type} is not supported by drayd: only json-file`);
-  if ((hc['Mounts'] as unknown[] | undefined)?.length) throw notImplemented('--mount is not supported by drayd yet');
-  if ((hc['VolumesFrom'] as unknown[] | undefined)?.length) throw notImplemented('--volumes-from is not supported by drayd yet');
   if ((hc['Devices'] as unknown[] | undefined)?.length) throw notImplemented('--device is not supported by drayd yet');
   if (hc.Memory && hc.Memory < 6 * 1024 * 1024) throw badRequest('Minimum memory limit allowed is 6MB');
   if (hc.MemorySwap && hc.MemorySwap > 0 && hc.Memory && hc.MemorySwap < hc.Memory) throw badRequest('Minimum memoryswap limit should be larger than memory limit, see usage');
@@ -70,13 +68,13 @@ export function newContainerId(): string {
   return randomBytes(32).toString('hex');
 }
 
-export function buildRecord(req: CreateRequest, image: EngineImage, imageRef: string, name: string, containersRoot: string, id = newContainerId()): ContainerRecord {
+export function buildRecord(req: CreateRequest, image: EngineImage, imageRef: string, name: string, containersRoot: string, withNetwork = false, id = newContainerId()): ContainerRecord {
   const c = { ...req.config };
   const hc: HostConfig = { NetworkMode: 'default', RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, LogConfig: { Type: 'json-file', Config: {} }, ...req.hostConfig };
   if (!hc.NetworkMode) hc.NetworkMode = 'default';
   if (!hc.RestartPolicy || !hc.RestartPolicy.Name) hc.RestartPolicy = { Name: 'no', MaximumRetryCount: 0 };
   if (!hc.LogConfig || !hc.LogConfig.Type) hc.LogConfig = { Type: 'json-file', Config: {} };
-  validateHostConfig(hc);
+  validateHostConfig(hc, withNetwork);
   const ic = image.config.config ?? {};
   const userCmdGiven = (c.Cmd?.length ?? 0) > 0;
   const userEntrypointGiven = c.Entrypoint !== undefined && c.Entrypoint !== null;

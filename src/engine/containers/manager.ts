@@ -11,6 +11,10 @@ import { mountAll, unmount } from '../../images/snapshots/mount.ts';
 import type { EventBus } from '../events/bus.ts';
 import type { ImageService } from '../images/service.ts';
 import type { TaskService } from '../tasks/tasks.ts';
+import type { VolumeStore } from '../../volumes/store.ts';
+import type { NetworkManager } from '../../network/manager.ts';
+import { portSpecs, portsJson } from '../../network/ports.ts';
+import { checkInRootfs, copyUp, ociMounts, planMounts } from '../../volumes/mounts.ts';
 import { buildRecord, parseCreateBody } from './create.ts';
 import { writeContainerFiles } from './files.ts';
 import { generateName, normalizeName } from './names.ts';
@@ -44,6 +48,9 @@ export interface ManagerOptions {
   images: ImageService;
   tasks: TaskService;
   events: EventBus;
+  volumes: VolumeStore;
+  /** the networking library; without it, bridge containers get loopback only and -p is refused */
+  network?: NetworkManager;
   initBinary?: string;
   /** parent of every container's cgroup (dockerd's --cgroup-parent), default /dray */
   cgroupParent?: string;
@@ -100,14 +107,33 @@ export class ContainerManager {
 
   // ---- create ----
 
-  async create(body: unknown, name: string | null): Promise<ContainerRecord> {
+  async create(body: unknown, name: string | null, apiVersion?: string): Promise<{ rec: ContainerRecord; warnings: string[] }> {
     const req = parseCreateBody(body);
     const ref = req.config.Image;
     if (!ref) throw badRequest('Config cannot be empty in order to create a container');
     const image = await this.#o.images.resolve(ref);
     const fullName = name ? normalizeName(name) : generateName((n) => this.store.nameTaken(n));
-    const rec = buildRecord(req, image, ref, fullName, this.store.root);
+    const rec = buildRecord(req, image, ref, fullName, this.store.root, this.#o.network !== undefined);
+    // a missing network fails the start, not the create, as in dockerd (a 404 from create makes the CLI pull)
     this.store.reserveName(fullName, rec.Id);
+    const ec = (body as { NetworkingConfig?: { EndpointsConfig?: ContainerRecord['Dray']['endpointsConfig'] } }).NetworkingConfig?.EndpointsConfig;
+    if (ec && typeof ec === 'object') rec.Dray.endpointsConfig = ec;
+    let warnings: string[] = [];
+    try {
+      const plan = await planMounts({
+        Binds: rec.HostConfig.Binds ?? null, Mounts: (rec.HostConfig['Mounts'] as never) ?? null, Tmpfs: rec.HostConfig.Tmpfs ?? null,
+        VolumesFrom: (rec.HostConfig['VolumesFrom'] as string[] | null | undefined) ?? null, ImageVolumes: rec.Config.Volumes ?? null,
+      }, {
+        store: this.#o.volumes, containerId: rec.Id, ...(apiVersion ? { apiVersion } : {}),
+        lookupContainer: (ref) => { const c = this.store.find(ref); return c ? { id: c.Id, mountPoints: c.Dray.mountPoints ?? [] } : undefined; },
+      });
+      rec.Dray.mountPoints = plan.mountPoints;
+      warnings = plan.warnings;
+    } catch (err) {
+      this.store.releaseName(fullName, rec.Id);
+      this.#o.volumes.releaseContainer(rec.Id, true);
+      throw err;
+    }
     try {
       await this.#o.images.unpack(image);
       await this.#o.images.snapshotter.prepare(rec.Dray.snapshot, image.chainId || undefined, { labels: { 'dray.container': rec.Id } });
@@ -116,12 +142,13 @@ export class ContainerManager {
       this.store.save(rec);
     } catch (err) {
       this.store.releaseName(fullName, rec.Id);
+      this.#o.volumes.releaseContainer(rec.Id, true);
       await this.#o.images.snapshotter.remove(rec.Dray.snapshot).catch(() => undefined);
       rmSync(this.store.dir(rec.Id), { recursive: true, force: true });
       throw err;
     }
     this.#event(rec, 'create');
-    return rec;
+    return { rec, warnings };
   }
 
   // ---- start ----
@@ -155,13 +182,24 @@ export class ContainerManager {
     if (rec.State.Dead) throw conflict('cannot start a dead container');
     const timer = this.#restartTimers.get(rec.Id);
     if (timer && !fromRestartPolicy) { clearTimeout(timer); this.#restartTimers.delete(rec.Id); }
-    networkMode(rec.HostConfig);
+    if (!this.#o.network) networkMode(rec.HostConfig);
     rec.Dray.manuallyStopped = false;
     const bundle = join(this.#bundles, rec.Id);
     let client: ShimClient | undefined;
     try {
       const rootfs = this.#mountRootfs(rec);
-      const spec = buildSpec({ rec, rootfs, cgroupsPath: `${this.#o.cgroupParent ?? '/dray'}/${rec.Id}`, ...(this.#o.initBinary ? { initBinary: this.#o.initBinary } : {}) });
+      const mps = rec.Dray.mountPoints ?? [];
+      if (!rec.Dray.startedBefore) {
+        // the image's content goes into empty volumes once, as dockerd does at create
+        checkInRootfs(mps.map((m) => m.Destination), rootfs);
+        await copyUp(mps, rootfs, this.#o.volumes);
+      }
+      const um = ociMounts(mps, rec.HostConfig.Tmpfs, { store: this.#o.volumes, containerId: rec.Id });
+      const spec = buildSpec({
+        rec, rootfs, cgroupsPath: `${this.#o.cgroupParent ?? '/dray'}/${rec.Id}`, userMounts: um.mounts,
+        ...(um.rootfsPropagation ? { rootfsPropagation: um.rootfsPropagation } : {}),
+        ...(this.#o.initBinary ? { initBinary: this.#o.initBinary } : {}),
+      });
       writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
       const logCfg = rec.HostConfig.LogConfig?.Config ?? {};
       const created = await this.#o.tasks.create({
@@ -171,9 +209,11 @@ export class ContainerManager {
       });
       client = created.client;
       this.#wire(rec, client, created.pid);
+      await this.#connectNetwork(rec, created.pid);
       await client.start();
     } catch (err) {
       this.#live.delete(rec.Id);
+      this.#disconnectNetwork(rec);
       if (client) { await client.delete({ force: true }).catch(() => undefined); client.close(); }
       await this.#o.tasks.cleanup(rec.Id).catch(() => undefined);
       this.#unmountRootfs(rec.Id);
@@ -182,8 +222,8 @@ export class ContainerManager {
       this.store.save(rec);
       this.hub(rec.Id).emit('end');
       // as dockerd: a failed start of an --rm container removes it (the client waits for that)
-      if (rec.HostConfig.AutoRemove) void this.remove(rec.Id, { force: true }).catch(() => undefined);
-      if (err instanceof ApiError) throw err;
+      if (rec.HostConfig.AutoRemove) void this.remove(rec.Id, { force: true, volumes: true }).catch(() => undefined);
+      if (err instanceof ApiError || typeof (err as { statusCode?: unknown }).statusCode === 'number') throw err;
       const status = /executable file not found|no such file or directory|permission denied|not a directory/.test(msg) ? 400 : 500;
       throw new ApiError(status, `failed to create task for container: ${msg}: unknown`);
     }
@@ -232,7 +272,59 @@ export class ContainerManager {
     live.markExited();
   }
 
+  #networkName(rec: ContainerRecord): string {
+    const m = rec.HostConfig.NetworkMode ?? 'default';
+    return m === 'default' ? 'bridge' : m;
+  }
+
+  /** Attaches the task's network namespace (the init waits before exec), publishes ports, writes /etc files. */
+  async #connectNetwork(rec: ContainerRecord, pid: number): Promise<void> {
+    const net = this.#o.network;
+    if (!net) return;
+    const name = this.#networkName(rec);
+    if (name.startsWith('container:')) throw notImplemented('network mode container:<name> is not supported by drayd yet');
+    const ec = rec.Dray.endpointsConfig?.[name];
+    await net.connect(name, { id: rec.Id, name: rec.Name, netns: name === 'host' ? '' : `/proc/${pid}/ns/net` }, {
+      ...(ec?.Aliases?.length ? { aliases: ec.Aliases } : {}),
+      ...(ec?.IPAMConfig?.IPv4Address ? { ipv4Address: ec.IPAMConfig.IPv4Address } : {}),
+      ...(rec.HostConfig.Dns?.length ? { dnsServers: rec.HostConfig.Dns } : {}),
+    });
+    const hc = rec.HostConfig;
+    const specs = portSpecs(hc.PortBindings as never, rec.Config.ExposedPorts, hc['PublishAllPorts'] === true);
+    const published = name === 'host' || name === 'none' ? [] : await net.publish(rec.Id, specs);
+    if (name !== 'host') {
+      const files = net.containerFiles(rec.Id, {
+        hostname: rec.Config.Hostname ?? '', domainname: rec.Config.Domainname ?? '',
+        dns: hc.Dns ?? [], dnsSearch: hc.DnsSearch ?? [], dnsOptions: hc.DnsOptions ?? [], extraHosts: hc.ExtraHosts ?? [],
+      });
+      // rewritten in place: the files are bind-mounted by inode
+      writeFileSync(rec.HostsPath, files.hosts);
+      writeFileSync(rec.ResolvConfPath, files.resolvConf);
+      writeFileSync(rec.HostnamePath, files.hostname);
+    }
+    const networks = net.containerNetworks(rec.Id);
+    const primary = networks[name];
+    rec.NetworkSettings = {
+      ...rec.NetworkSettings,
+      SandboxKey: name === 'host' ? '' : `/proc/${pid}/ns/net`,
+      Ports: portsJson(published, rec.Config.ExposedPorts),
+      Networks: networks,
+      ...(name === 'bridge' && primary ? { Gateway: primary.Gateway, IPAddress: primary.IPAddress, IPPrefixLen: primary.IPPrefixLen, MacAddress: primary.MacAddress, EndpointID: primary.EndpointID } : {}),
+    };
+  }
+
+  #disconnectNetwork(rec: ContainerRecord): void {
+    const net = this.#o.network;
+    if (!net) return;
+    try { net.disconnectAll(rec.Id); } catch (err) { this.#o.log.error(`network disconnect ${rec.Id}: ${(err as Error).message}`); }
+    const networks = rec.NetworkSettings['Networks'] as Record<string, Record<string, unknown>> | undefined;
+    const cleared: Record<string, Record<string, unknown>> = {};
+    for (const [k, v] of Object.entries(networks ?? {})) cleared[k] = { ...v, EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '' };
+    rec.NetworkSettings = { ...rec.NetworkSettings, SandboxKey: '', Ports: {}, Networks: cleared, Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '', EndpointID: '' };
+  }
+
   #recordExit(rec: ContainerRecord, code: number, at: string | undefined, oom: boolean): void {
+    this.#disconnectNetwork(rec);
     rec.State = {
       ...rec.State, Status: 'exited', Running: false, Paused: false, Restarting: false, Pid: 0,
       ExitCode: code, OOMKilled: oom, FinishedAt: at || nowIso(),
@@ -252,16 +344,16 @@ export class ContainerManager {
     if (restart) {
       this.#scheduleRestart(rec);
     } else if (rec.HostConfig.AutoRemove) {
-      void this.remove(rec.Id, { force: true }).catch((err: Error) => this.#o.log.error(`auto-remove ${rec.Id}: ${err.message}`));
+      void this.remove(rec.Id, { force: true, volumes: true }).catch((err: Error) => this.#o.log.error(`auto-remove ${rec.Id}: ${err.message}`));
     }
   }
 
   /** Docker's back-off: 100 ms doubling per restart, reset after 10 s of running, at most 1 min. */
   #scheduleRestart(rec: ContainerRecord): void {
     const ranMs = Date.parse(rec.State.FinishedAt) - Date.parse(rec.State.StartedAt);
-    const prev = (rec.Dray as { backoffMs?: number }).backoffMs ?? 0;
+    const prev = rec.Dray.backoffMs ?? 0;
     const backoff = ranMs > 10_000 || prev === 0 ? 100 : Math.min(prev * 2, 60_000);
-    (rec.Dray as { backoffMs?: number }).backoffMs = backoff;
+    rec.Dray.backoffMs = backoff;
     const t = setTimeout(() => {
       this.#restartTimers.delete(rec.Id);
       const cur = this.store.get(rec.Id);
@@ -409,6 +501,7 @@ export class ContainerManager {
     await this.#o.images.snapshotter.remove(rec.Dray.snapshot).catch((err: Error) => {
       if (!/not found|does not exist/.test(err.message)) throw err;
     });
+    this.#o.volumes.releaseContainer(rec.Id, opts.volumes === true);
     this.store.delete(rec.Id);
     this.#hubs.delete(rec.Id);
     this.#event(rec, 'destroy');
@@ -439,6 +532,14 @@ export class ContainerManager {
       const exit = a.exit;
       this.#recordExit(rec, exit ? exit.exitStatus : 255, exit?.exitedAt, exit?.oomKilled ?? false);
     }
+  }
+
+  /** After restore(): the network library drops endpoints of containers that are gone, re-creates what live ones need. */
+  async reconcileNetwork(): Promise<void> {
+    await this.#o.network?.reconcile((id) => {
+      const l = this.#live.get(id);
+      return l && l.pid > 0 ? `/proc/${l.pid}/ns/net` : null;
+    });
   }
 
   /** Drops connections to running tasks (they keep running: live restore). */

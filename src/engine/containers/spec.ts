@@ -8,6 +8,7 @@ import { dockerDefaultProfile, dockerProfileToOci, type DockerSeccompProfile } f
 import { nativeArch } from '../../runtime/seccomp/constants.ts';
 import { capabilitySet } from './caps.ts';
 import { resolveUser } from './users.ts';
+import { mergeWithDefaults } from '../../volumes/mounts.ts';
 import type { ContainerRecord, HostConfig } from './types.ts';
 
 export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -38,6 +39,9 @@ export interface SpecInput {
   cgroupsPath: string;
   /** the init binary bind-mounted at /sbin/docker-init for --init */
   initBinary?: string;
+  /** binds, volumes and tmpfs from the volumes library (ociMounts) */
+  userMounts?: Mount[];
+  rootfsPropagation?: string;
 }
 
 export interface ProcessSpec {
@@ -138,34 +142,11 @@ function resources(hc: HostConfig, privileged: boolean): Record<string, unknown>
   return r;
 }
 
-function tmpfsMounts(hc: HostConfig): Mount[] {
-  return Object.entries(hc.Tmpfs ?? {}).map(([dest, opts]) => {
-    if (!dest.startsWith('/')) throw badRequest(`invalid mount config for type "tmpfs": invalid mount path: '${dest}' mount path must be absolute`);
-    const user = opts ? opts.split(',').filter(Boolean) : [];
-    return { destination: dest, type: 'tmpfs', source: 'tmpfs', options: ['noexec', 'nosuid', 'nodev', ...user] };
-  });
-}
-
-/** Host-path binds ("/src:/dst[:ro|rw,...]"); named volumes wait for the volumes library. */
-function bindMounts(hc: HostConfig): Mount[] {
-  return (hc.Binds ?? []).map((b) => {
-    const parts = b.split(':');
-    if (parts.length < 2 || parts.length > 3) throw badRequest(`invalid volume specification: '${b}'`);
-    const [src = '', dst = '', mode = ''] = parts;
-    if (!src.startsWith('/')) throw notImplemented(`named volumes are not supported by drayd yet: '${b}'`);
-    if (!dst.startsWith('/')) throw badRequest(`invalid volume specification: '${b}': mount path must be absolute`);
-    const opts = mode.split(',').filter(Boolean);
-    for (const o of opts) if (!['ro', 'rw', 'z', 'Z', 'private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave', 'nocopy'].includes(o)) throw badRequest(`invalid mode: ${o}`);
-    const prop = opts.find((o) => /^r?(private|shared|slave)$/.test(o)) ?? 'rprivate';
-    return { destination: dst, type: 'bind', source: src, options: ['rbind', prop, opts.includes('ro') ? 'ro' : 'rw'] };
-  });
-}
-
-export function networkMode(hc: HostConfig): 'host' | 'none' | 'bridge' {
+export function networkMode(hc: HostConfig, withNetwork = false): 'host' | 'none' | 'bridge' {
   const m = hc.NetworkMode ?? 'default';
   if (m === 'host') return 'host';
   if (m === 'none') return 'none';
-  if (m === 'default' || m === 'bridge') return 'bridge';
+  if (m === 'default' || m === 'bridge' || (withNetwork && !m.startsWith('container:'))) return 'bridge';
   if (m.startsWith('container:')) throw notImplemented('network mode container:<name> is not supported by drayd yet');
   throw notImplemented(`network ${m} not found: user-defined networks are not supported by drayd yet`);
 }
@@ -182,7 +163,7 @@ export function buildSpec(input: SpecInput): Record<string, unknown> {
   }
   const process = processSpec(input, args);
   const sec = parseSecurityOpts(hc);
-  const net = networkMode(hc);
+  const net = networkMode(hc, true);
   const mounts: Mount[] = [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
@@ -191,17 +172,17 @@ export function buildSpec(input: SpecInput): Record<string, unknown> {
     { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', privileged ? 'rw' : 'ro'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${hc.ShmSize || 67108864}`] },
-    ...bindMounts(hc),
-    ...tmpfsMounts(hc),
     { destination: '/etc/resolv.conf', type: 'bind', source: rec.ResolvConfPath, options: ['rbind', 'rprivate'] },
     { destination: '/etc/hostname', type: 'bind', source: rec.HostnamePath, options: ['rbind', 'rprivate'] },
     { destination: '/etc/hosts', type: 'bind', source: rec.HostsPath, options: ['rbind', 'rprivate'] },
   ];
-  if (hc.Init && input.initBinary) mounts.push({ destination: '/sbin/docker-init', type: 'bind', source: input.initBinary, options: ['bind', 'ro'] });
+  const all = mergeWithDefaults(mounts, input.userMounts ?? []);
+  if (hc.Init && input.initBinary) all.push({ destination: '/sbin/docker-init', type: 'bind', source: input.initBinary, options: ['bind', 'ro'] });
   const namespaces: { type: string }[] = [{ type: 'mount' }];
   if (net !== 'host') namespaces.push({ type: 'network' });
   namespaces.push({ type: 'uts' }, { type: 'pid' }, { type: 'ipc' });
   const linux: Record<string, unknown> = {
+    ...(input.rootfsPropagation ? { rootfsPropagation: input.rootfsPropagation } : {}),
     resources: resources(hc, privileged),
     cgroupsPath: input.cgroupsPath,
     namespaces,
@@ -223,7 +204,7 @@ export function buildSpec(input: SpecInput): Record<string, unknown> {
     process,
     root: { path: input.rootfs, readonly: hc.ReadonlyRootfs === true },
     hostname: rec.Config.Hostname ?? '',
-    mounts,
+    mounts: all,
     linux,
   };
 }

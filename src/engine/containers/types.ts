@@ -1,6 +1,7 @@
 // The container record drayd keeps (dockerd's config.v2.json + hostconfig.json
 // in one document). Field names are the Engine API's, so inspect is mostly
 // the record itself.
+import type { MountPoint } from '../../volumes/mount-spec.ts';
 
 export interface HealthConfig {
   Test?: string[];
@@ -127,6 +128,12 @@ export interface ContainerRecord {
     chainId: string;
     manuallyStopped: boolean;
     startedBefore: boolean;
+    /** binds, volumes, tmpfs as the volumes library planned them */
+    mountPoints?: MountPoint[];
+    /** NetworkingConfig.EndpointsConfig of the create request */
+    endpointsConfig?: Record<string, { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null; Links?: string[] | null; MacAddress?: string }>;
+    /** Docker's restart back-off, ms */
+    backoffMs?: number;
   };
 }
 

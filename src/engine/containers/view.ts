@@ -2,6 +2,7 @@
 // GET /containers/json with Docker's Status text ("Up 3 seconds").
 import { badRequest } from '../api/errors.ts';
 import type { ContainerRecord } from './types.ts';
+import { inspectMounts, type InspectMount } from '../../volumes/mounts.ts';
 
 export function inspectView(rec: ContainerRecord, apiVersion: string): Record<string, unknown> {
   const { Dray: _d, ...doc } = rec;
@@ -21,11 +22,8 @@ export function inspectView(rec: ContainerRecord, apiVersion: string): Record<st
   return out;
 }
 
-function mountsView(rec: ContainerRecord): Record<string, unknown>[] {
-  return (rec.HostConfig.Binds ?? []).map((b) => {
-    const [src = '', dst = '', mode = ''] = b.split(':');
-    return { Type: 'bind', Source: src, Destination: dst, Mode: mode, RW: !mode.split(',').includes('ro'), Propagation: 'rprivate' };
-  });
+function mountsView(rec: ContainerRecord): InspectMount[] {
+  return inspectMounts(rec.Dray.mountPoints ?? []);
 }
 
 /** Docker's go-units HumanDuration. */

@@ -34,8 +34,8 @@ export function containerRoutes(router: Router, d: ContainerRouteDeps): void {
 
   router.add('POST', '/containers/create', async (ctx) => {
     const body = await ctx.json();
-    const rec = await containers.create(body, ctx.query.get('name') || null);
-    ctx.send(201, { Id: rec.Id, Warnings: [] });
+    const { rec, warnings } = await containers.create(body, ctx.query.get('name') || null, ctx.version);
+    ctx.send(201, { Id: rec.Id, Warnings: warnings });
   });
 
   router.add('GET', '/containers/json', async (ctx) => {

@@ -11,6 +11,7 @@ import type { EngineEvent, EventBus } from '../events/bus.ts';
 import type { ImageService } from '../images/service.ts';
 import { parseTimestamp } from '../logs/jsonfile.ts';
 import type { TaskService } from '../tasks/tasks.ts';
+import type { VolumeStore } from '../../volumes/store.ts';
 import { goArch } from './system.ts';
 
 export interface InfoDeps {
@@ -18,6 +19,7 @@ export interface InfoDeps {
   images: ImageService;
   tasks: TaskService;
   events: EventBus;
+  volumes: VolumeStore;
   dataRoot: string;
 }
 
@@ -151,6 +153,6 @@ export function infoRoutes(router: Router, d: InfoDeps): void {
       try { rw = (await d.images.snapshotter.usage(rec.Dray.snapshot)).size; } catch { /* none */ }
       cRows.push({ Id: rec.Id, Names: [rec.Name], Image: rec.Config.Image, ImageID: rec.Image, Command: [rec.Path, ...rec.Args].join(' '), Created: Math.floor(Date.parse(rec.Created) / 1000), Ports: [], SizeRw: rw, SizeRootFs: rw, Labels: rec.Config.Labels ?? {}, State: rec.State.Status, Status: '', HostConfig: { NetworkMode: rec.HostConfig.NetworkMode }, NetworkSettings: { Networks: {} }, Mounts: [] });
     }
-    ctx.send(200, { LayersSize: layers, Images: imgRows, Containers: cRows, Volumes: [], BuildCache: [] });
+    ctx.send(200, { LayersSize: layers, Images: imgRows, Containers: cRows, Volumes: await d.volumes.usage(), BuildCache: [] });
   });
 }

@@ -8,6 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DOCKER_CLI, execCommand, ping, waitUntil, type DockerCli, type ExecResult } from '../../harness/index.ts';
 import { native } from '../../../src/common/native.ts';
+import { Firewall } from '../../../src/network/firewall.ts';
+import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 
 const NODE = new URL('../../../node_modules/.bin/node', import.meta.url).pathname;
 const DRAYD = new URL('../../../src/cmd/drayd.ts', import.meta.url).pathname;
@@ -38,10 +41,16 @@ export async function startDrayd(extra: string[] = []): Promise<Drayd> {
   const execRoot = join(dir, 'run');
   const cgroupParent = `/${dir.split('/').pop()}`;
   const logFile = join(dir, 'drayd.log');
+  // private bridge names and iptables chains, so tests run beside other daemons
+  const tag = randomBytes(3).toString('hex');
+  const bridge = `drt${tag}`;
+  const bridgePrefix = `dru${tag.slice(0, 4)}`;
+  const chainPrefix = `DRT${tag.toUpperCase()}`;
+  const netArgs = ['--bridge', bridge, '--bridge-prefix', bridgePrefix, '--iptables-chain-prefix', chainPrefix];
   let child: ChildProcess | undefined;
   const launch = async (): Promise<void> => {
     const fd = openSync(logFile, 'a');
-    child = spawn(NODE, [DRAYD, '--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`, '--pidfile', join(dir, 'drayd.pid'), '--cgroup-parent', cgroupParent, ...extra], { stdio: ['ignore', fd, fd] });
+    child = spawn(NODE, [DRAYD, '--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`, '--pidfile', join(dir, 'drayd.pid'), '--cgroup-parent', cgroupParent, ...netArgs, ...extra], { stdio: ['ignore', fd, fd] });
     closeSync(fd);
     const c = child;
     await waitUntil('drayd answers', () => ping(socket), 20_000, () => (c.exitCode !== null ? `drayd exited: ${readFileSync(logFile, 'utf8')}` : undefined));
@@ -81,10 +90,22 @@ export async function startDrayd(extra: string[] = []): Promise<Drayd> {
         }
       } finally {
         cleanup(dir, cgroupParent);
+        cleanupNetwork(bridge, bridgePrefix, chainPrefix);
       }
     },
   };
   return d;
+}
+
+/** The daemon's bridges and iptables chains (kernel state outlives drayd by design). */
+function cleanupNetwork(bridge: string, bridgePrefix: string, chainPrefix: string): void {
+  const links = execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).split('\n').map((l) => l.split(': ')[1]?.split('@')[0] ?? '');
+  for (const l of links) {
+    if (l === bridge || l.startsWith(bridgePrefix)) {
+      try { execFileSync('ip', ['link', 'del', l], { stdio: 'ignore' }); } catch { /* gone */ }
+    }
+  }
+  new Firewall(chainPrefix).remove();
 }
 
 /** Whatever a failed test left: mounts under dir, the cgroup parent, the dir. */
