@@ -14,6 +14,7 @@
 #include <string.h>
 #include <grp.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -98,12 +99,28 @@ void run_hooks(const char *stage, const char *state_json) {
   }
 }
 
-static void setup_console(void) {
+/* /dev/console: the pty's slave bound over an empty file, as runc does (create only). */
+static void bind_console(int master) {
+  int n = 0;
+  if (ioctl(master, TIOCGPTN, &n) < 0) die_errno("TIOCGPTN");
+  char pts[64];
+  snprintf(pts, sizeof pts, "/dev/pts/%d", n);
+  int fd = open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EROFS) return; /* a read-only /dev: no console node */
+    die_errno("create /dev/console");
+  }
+  close(fd);
+  if (mount(pts, "/dev/console", NULL, MS_BIND, NULL) < 0) die_errno("bind %s to /dev/console", pts);
+}
+
+static void setup_console(int exec_mode) {
   int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (master < 0) die_errno("open /dev/ptmx");
   if (unlockpt(master) < 0) die_errno("unlockpt");
   int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
   if (slave < 0) die_errno("open pty peer");
+  if (!exec_mode) bind_console(master);
   const struct rec *sz = plan_get("console_size");
   if (sz && sz->n >= 3) {
     struct winsize ws = { .ws_row = (unsigned short)parse_u64(sz->f[1]), .ws_col = (unsigned short)parse_u64(sz->f[2]) };
@@ -261,7 +278,7 @@ void init_main(int exec_mode) {
     rootfs_finalize();
   }
   if ((!exec_mode || plan_has("terminal")) && setsid() < 0) die_errno("setsid");
-  if (plan_has("terminal")) setup_console();
+  if (plan_has("terminal")) setup_console(exec_mode);
   const char *pers = plan_str("personality", NULL);
   if (pers && personality((unsigned long)parse_u64(pers)) < 0) die_errno("personality");
   const char *ioprio = plan_str("ioprio", NULL);

@@ -105,7 +105,7 @@ static void connect_console(void) {
 
 /* The host's /proc, opened before joining a mount namespace (exec) whose
  * /proc shows another pid namespace. */
-static int g_proc = -1;
+int g_proc = -1;
 
 static void write_child_file(pid_t pid, const char *name, const char *data) {
   char path[64];
@@ -186,7 +186,11 @@ int main(int argc, char **argv) {
 
   pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, NULL);
   if (pid < 0) die_errno("clone");
-  if (pid == 0) init_main(exec_mode);
+  if (pid == 0) {
+    close(g_proc); /* the host's /proc: the container process never needs it */
+    g_proc = -1;
+    init_main(exec_mode);
+  }
 
   if (newuser) {
     const char *sg = plan_str("setgroups", NULL);

@@ -89,13 +89,24 @@ describe('dray-runc exec, console, hooks, seccomp, cgroups', needsRoot, () => {
     }
   });
 
-  it('run in the foreground with a terminal proxies the pty itself (no --console-socket)', () => {
-    b.configure(['sh', '-c', 'tty; read x; echo "got:$x"; exit 4'], (s) => { s.process!.terminal = true; });
+  it('run and exec in the foreground with a terminal proxy the pty themselves (no --console-socket); /dev/console is the pty', () => {
+    b.configure(['sh', '-c', 'tty; read x; echo "got:$x"; stat -c "%t %T" /dev/console; exit 4'], (s) => { s.process!.terminal = true; });
     const r = b.runc(['run', 'fgtty'], { input: 'typed-in\n' });
     assert.equal(r.status, 4, r.stderr);
     assert.match(r.stdout, /^\/dev\/pts\/0\r\n/);
     assert.match(r.stdout, /got:typed-in/);
+    assert.match(r.stdout, /^88 0\r$/m, '/dev/console is the pty (136:0)');
     assert.ok(!existsSync(join(b.root, 'fgtty')));
+    b.configure(['sleep', '100']);
+    assert.equal(b.runc(['run', '-d', 'fgexec']).status, 0);
+    try {
+      const e = b.runc(['exec', '-t', 'fgexec', 'sh', '-c', 'tty; read x; echo "exec-got:$x"; exit 6'], { input: 'more\n' });
+      assert.equal(e.status, 6, e.stderr);
+      assert.match(e.stdout, /^\/dev\/pts\/\d+\r\n/);
+      assert.match(e.stdout, /exec-got:more/);
+    } finally {
+      b.runc(['delete', '-f', 'fgexec']);
+    }
   });
 
   it('runs hooks in order with the state on stdin; a failing prestart hook leaves nothing', () => {

@@ -2,13 +2,13 @@
 // what the container sees (namespaces, mounts, identity, limits) and what
 // bad input leaves behind (nothing).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { needsRoot } from '../support/root.ts';
-import { makeBundle, type TestBundle } from './bundle.ts';
+import { makeBundle, RUNC, type TestBundle } from './bundle.ts';
 
 describe('dray-runc run', needsRoot, () => {
   let b: TestBundle;
@@ -126,6 +126,18 @@ describe('dray-runc run', needsRoot, () => {
     }
   });
 
+  it('a cwd through an inherited fd never lands outside the rootfs (CVE-2024-21626 class)', () => {
+    let caught = 0;
+    for (let fd = 3; fd <= 10; fd++) {
+      const r = run(['pwd'], (s) => { s.process!.cwd = `/proc/self/fd/${fd}`; });
+      if (r.status === 0) assert.doesNotMatch(r.stdout, /dray-runtime|\/run\/|\(unreachable\)/, `fd ${fd}: ${r.stdout}`);
+      else assert.match(r.stderr, /cwd|chdir/, `fd ${fd}`);
+      if (/outside the container's root/.test(r.stderr)) caught++;
+    }
+    // The executor holds a host directory fd (the exec fifo's) until exec: reaching it is refused.
+    assert.ok(caught >= 1, 'a host directory reached through an fd was refused');
+  });
+
   it('resolves mount destinations inside the rootfs, never through a symlink out of it', () => {
     const hostDir = mkdtempSync(join(tmpdir(), 'dray-escape-'));
     const link = join(b.rootfs, 'escape');
@@ -192,6 +204,22 @@ describe('dray-runc lifecycle', needsRoot, () => {
     assert.equal(b.runc(['delete', '--force', 'det']).status, 0);
     assert.ok(!existsSync(join(b.root, 'det')));
     assert.ok(!existsSync(`/proc/${pid}/cmdline`) || readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z'));
+  });
+
+  it('two verbs racing on one id: one create wins, one start wins', async () => {
+    b.configure(['sleep', '100']);
+    const spawnRunc = (args: string[]) => new Promise<number>((resolve) => {
+      const c = spawn(RUNC, ['--root', b.root, ...args], { cwd: b.dir, stdio: 'ignore' });
+      c.on('exit', (code) => resolve(code ?? 1));
+    });
+    const creates = await Promise.all([spawnRunc(['create', 'race']), spawnRunc(['create', 'race']), spawnRunc(['create', 'race'])]);
+    assert.deepEqual(creates.filter((c) => c === 0).length, 1, `create exit codes ${creates}`);
+    const starts = await Promise.all([spawnRunc(['start', 'race']), spawnRunc(['start', 'race'])]);
+    assert.deepEqual(starts.filter((c) => c === 0).length, 1, `start exit codes ${starts}`);
+    assert.equal(status('race'), 'running');
+    const dels = await Promise.all([spawnRunc(['delete', '-f', 'race']), spawnRunc(['delete', '-f', 'race'])]);
+    assert.ok(dels.includes(0));
+    assert.ok(!existsSync(join(b.root, 'race')));
   });
 
   it('delete of a created container kills its waiting process', () => {

@@ -3,6 +3,7 @@
 // container's seccomp filter, and by default the container's process
 // settings (args, env, cwd, user, caps overridable), as runc exec does.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { containerCgroup } from '../cgroup.ts';
 import { capName } from '../plan/capabilities.ts';
 import type { Process } from '../config/types.ts';
@@ -10,6 +11,7 @@ import { validateProcessJson } from '../config/validate.ts';
 import type { RuntimeContext } from '../context.ts';
 import { RuntimeError } from '../errors.ts';
 import { buildExecPlan } from '../plan/exec.ts';
+import { listenConsole, proxyConsole } from '../process/console.ts';
 import { launchExecutor } from '../process/launch.ts';
 import { compileSeccomp } from '../seccomp/index.ts';
 import { liveStatus } from '../state/status.ts';
@@ -79,15 +81,17 @@ export async function exec(ctx: RuntimeContext, o: ExecOptions): Promise<number>
   if (status === 'stopped') throw new RuntimeError('cannot exec in a stopped container');
   if (status === 'paused' && !o.ignorePaused) throw new RuntimeError('cannot exec in a paused container (use --ignore-paused)');
   const proc = processFor(rec.config.process, o);
-  if (proc.terminal && !o.consoleSocket) throw new RuntimeError('exec with a terminal needs --console-socket');
+  if (proc.terminal && !o.consoleSocket && o.detach) throw new RuntimeError('cannot allocate tty if runc will detach without setting console socket');
   if (!proc.terminal && o.consoleSocket) throw new RuntimeError('cannot use console socket if runc will not detach or allocate tty');
   let seccomp: { program: Buffer; flags: number } | undefined;
   if (rec.config.linux?.seccomp) {
     const c = compileSeccomp(rec.config.linux.seccomp);
     seccomp = { program: c.program, flags: c.flags };
   }
+  // In the foreground with a terminal and no --console-socket we take the pty and proxy it, as run does.
+  const own = proc.terminal && !o.consoleSocket ? await listenConsole(join(ctx.store.dir(o.id), `exec-${process.pid}.sock`)) : undefined;
   const plan = buildExecPlan({
-    config: rec.config, initPid: rec.pid, process: proc, rootfs: rec.rootfs, consoleSocket: o.consoleSocket,
+    config: rec.config, initPid: rec.pid, process: proc, rootfs: rec.rootfs, consoleSocket: own?.path ?? o.consoleSocket,
     preserveFds: o.preserveFds ?? 0, monitor: !o.detach, seccomp,
   });
   const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
@@ -101,8 +105,10 @@ export async function exec(ctx: RuntimeContext, o: ExecOptions): Promise<number>
     });
     if (o.pidFile) writePidFile(o.pidFile, launched.pid);
     if (o.detach) return 0;
+    if (own) await proxyConsole(await own.master(), launched.exited);
     return await launched.exited;
   } finally {
+    own?.close();
     if (!o.detach) for (const s of FORWARDED) process.off(s, forward);
   }
 }
