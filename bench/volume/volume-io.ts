@@ -4,9 +4,11 @@
 //   - through a named volume (the planner's bind mount of <root>/volumes/<name>/_data),
 //   - through the container's overlay rootfs (lower = busybox rootfs, upper/work in a temp dir),
 //   - through a -v bind of a host directory,
-// and with the same busybox dd on the host directory directly. Medians of
-// several interleaved runs, and each target's ratio to the host.
-//   node bench/volume/volume-io.ts [--runs 5] [--mb 256]
+// and with the same busybox dd on the host directory directly; beside them
+// the real peer, dockerd 20.10 with runc, running the same script in the
+// same busybox image through a named volume and through its overlay2
+// rootfs. Medians of several interleaved runs, each target's ratio to the host.
+//   node bench/volume/volume-io.ts [--runs 5] [--mb 256] [--no-docker] [--only REGEXP]
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,17 +19,21 @@ import type { Spec } from '../../src/runtime/config/types.ts';
 import { ociMounts, planMounts } from '../../src/volumes/mounts.ts';
 import { VolumeStore } from '../../src/volumes/store.ts';
 import { removeTree } from '../../test/harness/cleanup.ts';
+import { startDockerd, type DockerdPeer } from '../../test/harness/index.ts';
+import { testImage } from '../../test/images/index.ts';
 import { makeBundle } from '../../test/runtime/bundle.ts';
 import { median } from '../support/stats.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, mb: { type: 'string', default: '256' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, mb: { type: 'string', default: '256' }, 'no-docker': { type: 'boolean', default: false }, only: { type: 'string' } } });
 const RUNS = Math.min(Math.max(Number(values.runs), 1), 20);
 const MB = Math.min(Math.max(Number(values.mb), 16), 2048);
 if (process.getuid?.() !== 0) throw new Error('bench/volume needs root (mounts, containers)');
 
 /** `time -f %e` around each dd: seconds with 10 ms resolution, on stderr as "T <s>". */
 const SCRIPT = (dir: string): string => [
+  // Nothing left to write back from the previous target while this one is timed.
   `rm -f ${dir}/f`,
+  'sync',
   `/bin/busybox time -f 'W %e' /bin/busybox dd if=/dev/zero of=${dir}/f bs=1M count=${MB} conv=fsync 2>&1 | grep '^W'`,
   `/bin/busybox time -f 'R %e' /bin/busybox dd if=${dir}/f of=/dev/null bs=1M iflag=direct 2>&1 | grep '^R'`,
   `rm -f ${dir}/f`,
@@ -47,7 +53,12 @@ const overlay = join(base, 'overlay');
 const merged = join(overlay, 'merged');
 const hostDir = join(base, 'host');
 let n = 0;
+let dockerd: DockerdPeer | undefined;
 try {
+  if (!values['no-docker']) {
+    dockerd = await startDockerd();
+    await dockerd.docker(['load', '-i', (await testImage('busybox')).dockerArchive]);
+  }
   for (const d of ['upper', 'work', 'merged']) mkdirSync(join(overlay, d), { recursive: true });
   mkdirSync(hostDir);
   native().mount('overlay', merged, 'overlay', 0, `lowerdir=${bundle.rootfs},upperdir=${join(overlay, 'upper')},workdir=${join(overlay, 'work')}`);
@@ -80,7 +91,16 @@ try {
       return parseTimes(r.stdout);
     },
   };
-  const names = Object.keys(targets);
+  const inDocker = async (args: string[], dir: string): Promise<{ write: number; read: number }> => {
+    const r = await (dockerd as DockerdPeer).dockerResult(['run', '--rm', ...args, 'busybox', 'sh', '-c', `mkdir -p ${dir}; ${SCRIPT(dir)}`], { timeoutMs: 300_000 });
+    if (r.code !== 0) throw new Error(`docker run failed (${r.code}): ${r.stderr}${r.stdout}`);
+    return parseTimes(r.stdout);
+  };
+  if (dockerd) {
+    targets['dockerd+runc: named volume'] = () => inDocker(['-v', 'benchvol:/bench'], '/bench');
+    targets['dockerd+runc: overlay2 rootfs'] = () => inDocker([], '/bench');
+  }
+  const names = Object.keys(targets).filter((k) => !values.only || new RegExp(values.only).test(k) || k.startsWith('host directory (no'));
   const samples = new Map(names.map((k) => [k, { write: [] as number[], read: [] as number[] }]));
   await targets[names[0] as string]!(); // warm-up: page tables, the volume's first use
   for (let run = 0; run < RUNS; run++) {
@@ -110,6 +130,7 @@ try {
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) console.log(fmt(r));
 } finally {
+  dockerd?.stop();
   try { native().umount2(merged, 0); } catch { /* not mounted */ }
   store.close();
   bundle.cleanup();
