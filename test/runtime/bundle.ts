@@ -17,7 +17,7 @@ export interface TestBundle {
   write(spec: Spec): void;
   /** Writes a config with these process args (non-terminal) and optional edits. */
   configure(args: string[], edit?: (s: Spec) => void): void;
-  runc(args: string[], opts?: { input?: string; timeout?: number }): SpawnSyncReturns<string>;
+  runc(args: string[], opts?: { input?: string; timeout?: number; env?: NodeJS.ProcessEnv }): SpawnSyncReturns<string>;
   cleanup(): void;
 }
 
@@ -30,11 +30,11 @@ export function makeBundle(): TestBundle {
   mkdirSync(rootfs, { recursive: true });
   buildBusyboxRootfs(rootfs);
   // stdout/stderr go to files, not pipes: a detached container inherits them and would hold a pipe open.
-  const runc = (args: string[], opts: { input?: string; timeout?: number } = {}): SpawnSyncReturns<string> => {
+  const runc = (args: string[], opts: { input?: string; timeout?: number; env?: NodeJS.ProcessEnv } = {}): SpawnSyncReturns<string> => {
     const outFile = join(base, 'out'), errFile = join(base, 'err');
     const o = openSync(outFile, 'w'), e = openSync(errFile, 'w');
     try {
-      const r = spawnSync(RUNC, ['--root', root, ...args], { cwd: dir, encoding: 'utf8', input: opts.input ?? '', timeout: opts.timeout ?? 60000, stdio: ['pipe', o, e] });
+      const r = spawnSync(RUNC, ['--root', root, ...args], { cwd: dir, encoding: 'utf8', input: opts.input ?? '', timeout: opts.timeout ?? 60000, stdio: ['pipe', o, e], env: opts.env ?? process.env });
       return { ...r, stdout: readFileSync(outFile, 'utf8'), stderr: readFileSync(errFile, 'utf8') };
     } finally {
       closeSync(o);
