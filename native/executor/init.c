@@ -36,7 +36,9 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
-extern int g_console, g_fifo_dir;
+extern int g_console, g_fifo_dir, g_listener;
+static char *g_listener_payload;
+static void send_listener(int fd);
 
 static char **collect(const char *op) {
   size_t n = 0;
@@ -226,19 +228,46 @@ static void load_seccomp(void) {
   unsigned flags = s->n > 2 ? (unsigned)parse_u64(s->f[2]) : 0;
   int listener = -1;
   if (dray_seccomp_load(s->f[1], s->len[1], flags, &listener) < 0) die_errno("load seccomp filter");
-  if (listener >= 0) close(listener); /* a NOTIFY listener: handing it to listenerPath is not supported yet */
+  if (listener >= 0) send_listener(listener);
 #else
   die("seccomp is not supported by this executor build");
 #endif
 }
 
-void init_main(int exec_mode) {
-  /* Go: a u32 length and the state JSON for the in-container hooks. EOF = abort. */
+/* A u32 length and that many bytes from the TS side; EOF aborts quietly. */
+static char *read_blob(void) {
   uint32_t len;
   if (read_full(g_sync, &len, 4) < 0 || len > (16u << 20)) _exit(1);
-  char *state = malloc((size_t)len + 1);
-  if (!state || read_full(g_sync, state, len) < 0) _exit(1);
-  state[len] = 0;
+  char *b = malloc((size_t)len + 1);
+  if (!b || (len && read_full(g_sync, b, len) < 0)) _exit(1);
+  b[len] = 0;
+  return b;
+}
+
+/* SCMP_ACT_NOTIFY: the listener fd and the container process state go to linux.seccomp.listenerPath. */
+static void send_listener(int fd) {
+  if (g_listener < 0) { close(fd); return; }
+  char cbuf[CMSG_SPACE(sizeof(int))];
+  memset(cbuf, 0, sizeof cbuf);
+  struct iovec iov = { .iov_base = g_listener_payload, .iov_len = strlen(g_listener_payload) };
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  ssize_t r;
+  do r = sendmsg(g_listener, &msg, MSG_NOSIGNAL); while (r < 0 && errno == EINTR);
+  if (r < 0) die_errno("send the seccomp listener fd");
+  close(fd);
+  close(g_listener);
+  g_listener = -1;
+}
+
+void init_main(int exec_mode) {
+  /* Go: the state JSON for the in-container hooks, then the seccomp listener's payload. EOF = abort. */
+  char *state = read_blob();
+  g_listener_payload = read_blob();
 
   int newuser = 0, newcgroup = 0;
   PLAN_FOR(r, "ns") {

@@ -32,7 +32,7 @@
 #endif
 
 extern char **environ;
-int g_console = -1, g_fifo_dir = -1;
+int g_console = -1, g_fifo_dir = -1, g_listener = -1;
 
 static void reexec_sealed(char **argv) {
   char link[256];
@@ -92,15 +92,22 @@ static void join_namespaces(void) {
     }
 }
 
-static void connect_console(void) {
-  const char *path = plan_str("console_socket", NULL);
-  if (!path) return;
+/* A unix socket named in the plan, connected while the host's paths are still ours. */
+static int connect_plan_socket(const char *op, const char *what) {
+  const char *path = plan_str(op, NULL);
+  if (!path) return -1;
   struct sockaddr_un sa = { .sun_family = AF_UNIX };
-  if (strlen(path) >= sizeof sa.sun_path) die("console socket path too long: %s", path);
+  if (strlen(path) >= sizeof sa.sun_path) die("%s path too long: %s", what, path);
   strcpy(sa.sun_path, path);
-  g_console = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (g_console < 0) die_errno("socket");
-  if (connect(g_console, (struct sockaddr *)&sa, sizeof sa) < 0) die_errno("connect console socket %s", path);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) die_errno("socket");
+  if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) die_errno("connect %s %s", what, path);
+  return fd;
+}
+
+static void connect_console(void) {
+  g_console = connect_plan_socket("console_socket", "console socket");
+  g_listener = connect_plan_socket("seccomp_listener", "seccomp listener");
 }
 
 /* The host's /proc, opened before joining a mount namespace (exec) whose

@@ -161,6 +161,51 @@ describe('dray-runc exec, console, hooks, seccomp, cgroups', needsRoot, () => {
     assert.equal(b.runc(['run', 'sc']).stdout, '');
   });
 
+  it('SCMP_ACT_NOTIFY: the listener fd and the container process state go to listenerPath', async () => {
+    const sock = join(b.dir, 'notify.sock');
+    rmSync(sock, { force: true });
+    b.configure(['sh', '-c', 'mkdir /tmp/notified 2>&1; echo after'], (s) => {
+      s.root!.readonly = false;
+      s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: sock, listenerMetadata: 'agent-meta',
+        syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }] };
+    });
+    const server = net.createServer({ pauseOnConnect: true });
+    await new Promise<void>((r) => server.listen(sock, r));
+    const accepted = new Promise<net.Socket>((r) => server.once('connection', r));
+    // Asynchronously: the container's mkdir waits on the agent (us) until we let go of the fd.
+    const child = spawn(RUNC, ['--root', b.root, 'run', 'notify'], { cwd: b.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    const exited = new Promise<number | null>((r) => child.on('exit', r));
+    try {
+      const peer = await Promise.race([accepted, exited.then(() => { throw new Error(`dray-runc exited first: ${err}`); })]);
+      // net.Socket keeps its fd in the private handle; there is no public accessor.
+      const fd = (peer as unknown as { _handle: { fd: number } })._handle.fd;
+      let got: { data: Buffer; fds: number[] } | undefined;
+      for (let i = 0; i < 500 && !got; i++) {
+        try { got = native().recvFds(fd, 65536); } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+          await sleep(10);
+        }
+      }
+      assert.ok(got);
+      assert.equal(got.fds.length, 1);
+      const payload = JSON.parse(got.data.toString()) as { fds: string[]; pid: number; metadata: string; state: { id: string; pid: number } };
+      assert.deepEqual(payload.fds, ['seccompFd']);
+      assert.equal(payload.metadata, 'agent-meta');
+      assert.equal(payload.state.id, 'notify');
+      assert.equal(payload.pid, payload.state.pid);
+      closeSync(got.fds[0]!); // no agent answers: the notified syscall fails with ENOSYS
+      peer.destroy();
+      assert.equal(await exited, 0, err);
+      assert.match(out, /Function not implemented\nafter\n$/);
+    } finally {
+      server.close();
+      child.kill('SIGKILL');
+    }
+  });
+
   it('a memory limit kills the process that exceeds it and events reports the OOM', async () => {
     b.configure(['sh', '-c', 'sleep 1; dd if=/dev/zero of=/dev/null bs=64M count=1; sleep 100'], (s) => {
       s.linux!.resources = { memory: { limit: 16 * 1024 * 1024, swap: 16 * 1024 * 1024 } };

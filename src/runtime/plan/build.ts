@@ -9,6 +9,7 @@ import { deviceRecords } from './devices.ts';
 import type { PlanRecord } from './encode.ts';
 import { parseMountOptions, propagationFlags } from './mount-options.ts';
 import { processRecords } from './process.ts';
+import { seccompRecords, type SeccompPlan } from './seccomp.ts';
 
 export interface CreatePlanOptions {
   spec: Spec;
@@ -24,7 +25,7 @@ export interface CreatePlanOptions {
   preserveFds: number;
   /** The executor stays and exits with the container's status (foreground run). */
   monitor?: boolean;
-  seccomp?: { program: Buffer; flags: number };
+  seccomp?: SeccompPlan;
   /** Extra mounts computed elsewhere (the cgroup mount's expansion), keyed by the cgroup mount's destination. */
   cgroupMounts?: (dest: string, flags: number) => PlanRecord[];
 }
@@ -94,7 +95,7 @@ export function buildCreatePlan(o: CreatePlanOptions): PlanRecord[] {
   if ((hooks.prestart?.length ?? 0) + (hooks.createRuntime?.length ?? 0) > 0) recs.push(['hooks_sync']);
   recs.push(...hookRecords('createContainer', hooks.createContainer), ...hookRecords('startContainer', hooks.startContainer));
   recs.push(['exec_fifo', o.execFifo]);
-  if (o.seccomp) recs.push(['seccomp', o.seccomp.program, o.seccomp.flags]);
+  recs.push(...seccompRecords(o.seccomp));
   if (o.monitor) recs.push(['monitor']);
   recs.push(...processRecords(spec.process!, { rootfs: o.rootfs, consoleSocket: o.consoleSocket, preserveFds: o.preserveFds }));
   return recs;

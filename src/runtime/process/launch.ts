@@ -3,6 +3,7 @@
 //                   "hooks" (mounts done: run prestart/createRuntime now),
 //                   "ready" (create: waiting on the exec fifo), "error MSG";
 //   us -> executor: go = u32 length + state JSON (after the cgroup is set),
+//                   then u32 length + the seccomp listener's payload (or 0),
 //                   one byte after the hooks.
 // The plan goes over its own pipe; both sit above the container's stdio and
 // --preserve-fds, and are close-on-exec in the executor.
@@ -21,6 +22,8 @@ export interface LaunchOptions {
   stdio?: [number | 'inherit' | 'ignore', number | 'inherit' | 'ignore', number | 'inherit' | 'ignore'];
   /** Called with the container process's pid before it may proceed: put it in its cgroup; returns the state JSON for in-container hooks. */
   onPid: (pid: number) => Promise<string> | string;
+  /** With a seccomp NOTIFY listener: what goes to it with the fd (the container process state), given the pid. */
+  listenerPayload?: (pid: number) => string;
   /** Called when the executor stops for prestart/createRuntime hooks. */
   onHooks?: (pid: number) => Promise<void> | void;
   /** 'ready' (create: the process waits on the exec fifo) or 'exec' (the process exec'd: the sync socket closes). */
@@ -95,9 +98,11 @@ export async function launchExecutor(o: LaunchOptions): Promise<Launched> {
       if (line.startsWith('pid ')) {
         pid = Number(line.slice(4));
         const state = Buffer.from(await o.onPid(pid));
-        const head = Buffer.alloc(4);
-        head.writeUInt32LE(state.length);
-        sync.write(Buffer.concat([head, state]));
+        const listener = Buffer.from(o.listenerPayload?.(pid) ?? '');
+        const heads = Buffer.alloc(8);
+        heads.writeUInt32LE(state.length, 0);
+        heads.writeUInt32LE(listener.length, 4);
+        sync.write(Buffer.concat([heads.subarray(0, 4), state, heads.subarray(4), listener]));
       } else if (line === 'hooks') {
         await o.onHooks?.(pid);
         sync.write(Buffer.from([1]));

@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import { native } from '../../common/native.ts';
 import { cgroupMountRecords, newCgroup, removeCgroup } from '../cgroup.ts';
-import { compileSeccomp } from '../seccomp/index.ts';
 import type { RuntimeContext } from '../context.ts';
 import { RuntimeError } from '../errors.ts';
 import { runHooks } from '../hooks.ts';
 import { buildCreatePlan } from '../plan/build.ts';
+import { listenerPayload, seccompPlan } from '../plan/seccomp.ts';
 import { withDefaultDeviceRules } from '../plan/devices.ts';
 import { listenConsole, type ConsoleSocket } from '../process/console.ts';
 import { launchExecutor, type Launched } from '../process/launch.ts';
@@ -55,13 +55,7 @@ export async function create(ctx: RuntimeContext, o: CreateOptions): Promise<Cre
   if (!proc.terminal && o.consoleSocket) throw new RuntimeError('cannot use console socket if runc will not detach or allocate tty');
   const preserveFds = o.preserveFds ?? 0;
   if (!Number.isInteger(preserveFds) || preserveFds < 0 || preserveFds > 1000) throw new RuntimeError(`invalid --preserve-fds ${preserveFds}`);
-  let seccomp: { program: Buffer; flags: number } | undefined;
-  if (b.spec.linux?.seccomp) {
-    const c = compileSeccomp(b.spec.linux.seccomp);
-    if (c.notify) throw new RuntimeError('seccomp SCMP_ACT_NOTIFY (listenerPath) is not supported yet');
-    for (const w of c.warnings) ctx.warn(`seccomp: ${w}`);
-    seccomp = { program: c.program, flags: c.flags };
-  }
+  const seccomp = seccompPlan(b.spec, ctx.warn);
   const cg = newCgroup(b.spec.linux?.cgroupsPath, id);
   const { store } = ctx;
   store.claim(id);
@@ -102,6 +96,7 @@ export async function create(ctx: RuntimeContext, o: CreateOptions): Promise<Cre
         cg.apply(p);
         return hookState(record, 'creating');
       },
+      listenerPayload: (p) => listenerPayload(seccomp, p, hookState(record, 'creating')),
       onHooks: async () => {
         const state = hookState(record, 'creating');
         await runHooks('prestart', b.spec.hooks?.prestart, state);

@@ -11,10 +11,10 @@ import { validateProcessJson } from '../config/validate.ts';
 import type { RuntimeContext } from '../context.ts';
 import { RuntimeError } from '../errors.ts';
 import { buildExecPlan } from '../plan/exec.ts';
+import { listenerPayload, seccompPlan } from '../plan/seccomp.ts';
 import { listenConsole, proxyConsole } from '../process/console.ts';
 import { launchExecutor } from '../process/launch.ts';
-import { compileSeccomp } from '../seccomp/index.ts';
-import { liveStatus } from '../state/status.ts';
+import { liveStatus, ociState } from '../state/status.ts';
 import { writePidFile } from './create.ts';
 
 export interface ExecOptions {
@@ -83,11 +83,7 @@ export async function exec(ctx: RuntimeContext, o: ExecOptions): Promise<number>
   const proc = processFor(rec.config.process, o);
   if (proc.terminal && !o.consoleSocket && o.detach) throw new RuntimeError('cannot allocate tty if runc will detach without setting console socket');
   if (!proc.terminal && o.consoleSocket) throw new RuntimeError('cannot use console socket if runc will not detach or allocate tty');
-  let seccomp: { program: Buffer; flags: number } | undefined;
-  if (rec.config.linux?.seccomp) {
-    const c = compileSeccomp(rec.config.linux.seccomp);
-    seccomp = { program: c.program, flags: c.flags };
-  }
+  const seccomp = seccompPlan(rec.config, ctx.warn);
   // In the foreground with a terminal and no --console-socket we take the pty and proxy it, as run does.
   const own = proc.terminal && !o.consoleSocket ? await listenConsole(join(ctx.store.dir(o.id), `exec-${process.pid}.sock`)) : undefined;
   const plan = buildExecPlan({
@@ -102,6 +98,7 @@ export async function exec(ctx: RuntimeContext, o: ExecOptions): Promise<number>
     const launched = await launchExecutor({
       plan, preserveFds: o.preserveFds ?? 0, stdio: o.stdio, until: 'exec',
       onPid: (p) => { pid = p; cg?.apply(p); return ''; },
+      listenerPayload: (p) => listenerPayload(seccomp, p, JSON.stringify(ociState(rec, 'running'))),
     });
     if (o.pidFile) writePidFile(o.pidFile, launched.pid);
     if (o.detach) return 0;
