@@ -11,6 +11,7 @@ import { EventBus } from './events/bus.ts';
 import { ImageService } from './images/service.ts';
 import { containerRoutes } from './routes/containers.ts';
 import { execRoutes } from './routes/exec.ts';
+import { containerFsRoutes } from './routes/container-fs.ts';
 import { imageRoutes } from './routes/images.ts';
 import { infoRoutes } from './routes/info.ts';
 import { systemRoutes } from './routes/system.ts';
@@ -78,6 +79,7 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
   systemRoutes(router);
   containerRoutes(router, { containers, images, tasks });
   execRoutes(router, { containers, execs });
+  containerFsRoutes(router, { containers, events });
   imageRoutes(router, { images, containers, events, registry: { insecureRegistries: opts.insecureRegistries ?? [] } });
   infoRoutes(router, { containers, images, tasks, events, volumes, dataRoot: opts.dataRoot });
   volumeRoutes(router, volumes);

@@ -7,7 +7,7 @@ import { constants } from 'node:os';
 import { join } from 'node:path';
 import { ApiError, badRequest, conflict, notImplemented, serverError } from '../api/errors.ts';
 import type { ShimClient, ShimExit } from '../../shim/client.ts';
-import { mountAll, unmount } from '../../images/snapshots/mount.ts';
+import { mountAll, unmount, withMount } from '../../images/snapshots/mount.ts';
 import type { EventBus } from '../events/bus.ts';
 import type { ImageService } from '../images/service.ts';
 import type { TaskService } from '../tasks/tasks.ts';
@@ -18,7 +18,9 @@ import { checkInRootfs, copyUp, ociMounts, planMounts } from '../../volumes/moun
 import { buildRecord, parseCreateBody } from './create.ts';
 import { writeContainerFiles } from './files.ts';
 import { generateName, normalizeName } from './names.ts';
-import { buildSpec, networkMode } from './spec.ts';
+import { buildSpec, networkMode, processSpec } from './spec.ts';
+import { HealthMonitor } from './health.ts';
+import { randomBytes } from 'node:crypto';
 import { ContainerStore } from './store.ts';
 import type { ContainerRecord } from './types.ts';
 
@@ -82,6 +84,7 @@ export class ContainerManager {
   readonly #exitWaiters = new Map<string, Set<(code: number) => void>>();
   readonly #removeWaiters = new Map<string, Set<(code: number) => void>>();
   readonly #restartTimers = new Map<string, NodeJS.Timeout>();
+  readonly #health = new HealthMonitor();
   readonly #bundles: string;
 
   constructor(o: ManagerOptions) {
@@ -196,7 +199,7 @@ export class ContainerManager {
       }
       const um = ociMounts(mps, rec.HostConfig.Tmpfs, { store: this.#o.volumes, containerId: rec.Id });
       const spec = buildSpec({
-        rec, rootfs, cgroupsPath: `${this.#o.cgroupParent ?? '/dray'}/${rec.Id}`, userMounts: um.mounts,
+        rec, rootfs, cgroupsPath: this.cgroupPath(rec.Id), userMounts: um.mounts,
         ...(um.rootfsPropagation ? { rootfsPropagation: um.rootfsPropagation } : {}),
         ...(this.#o.initBinary ? { initBinary: this.#o.initBinary } : {}),
       });
@@ -237,7 +240,41 @@ export class ContainerManager {
     this.store.save(rec);
     this.#event(rec, 'start');
     this.hub(rec.Id).emit('started');
+    this.#startHealth(rec);
     return 'started';
+  }
+
+  #startHealth(rec: ContainerRecord): void {
+    this.#health.start(rec, (argv, ms) => this.#probe(rec.Id, argv, ms), (h) => {
+      const cur = this.store.get(rec.Id);
+      if (!cur || !cur.State.Running) return;
+      cur.State.Health = { ...h, Log: [...h.Log] };
+      this.store.save(cur);
+    }, (status) => this.#event(rec, `health_status: ${status}`));
+  }
+
+  /** One healthcheck run: an exec through the shim, killed at the timeout (Docker's -1 and message then). */
+  async #probe(id: string, argv: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+    const live = this.#live.get(id);
+    const rootfs = this.rootfsOf(id);
+    const rec = this.store.get(id);
+    if (!live || !rootfs || !rec) throw new Error('container is not running');
+    const execId = `health-${randomBytes(8).toString('hex')}`;
+    const path = join(this.#bundles, id, `${execId}.json`);
+    writeFileSync(path, JSON.stringify(processSpec({ rec, rootfs, cgroupsPath: '' }, argv)));
+    try {
+      const { output } = await live.client.exec(execId, path, { terminal: false, stdin: false });
+      const collected = output.collect();
+      let timedOut = false;
+      const timer = setTimeout(() => { timedOut = true; void live.client.kill('SIGKILL', { execId }).catch(() => undefined); }, timeoutMs);
+      const exit = await live.client.wait(execId).finally(() => clearTimeout(timer));
+      const out = await collected;
+      await live.client.delete({ execId }).catch(() => undefined);
+      if (timedOut) return { exitCode: -1, output: `Health check exceeded timeout (${Math.round(timeoutMs / 1000)}s)` };
+      return { exitCode: exit.exitStatus, output: out.stdout.toString() + out.stderr.toString() };
+    } finally {
+      rmSync(path, { force: true });
+    }
   }
 
   /** Connects a task's output and exit to the container. */
@@ -259,6 +296,7 @@ export class ContainerManager {
   async #onExit(id: string, exit: ShimExit): Promise<void> {
     const live = this.#live.get(id);
     if (!live) return;
+    this.#health.stop(id);
     this.#live.delete(id);
     const rec = this.store.get(id);
     try {
@@ -521,7 +559,10 @@ export class ContainerManager {
         this.#wire(rec, a.client, a.state.pid);
         if (a.state.status === 'stopped') {
           void this.#onExit(rec.Id, a.state as ShimExit);
-        } else if (rec.State.Restarting) {
+        } else {
+          this.#startHealth(rec);
+        }
+        if (a.state.status !== 'stopped' && rec.State.Restarting) {
           rec.State = { ...rec.State, Restarting: false, Running: true, Status: rec.State.Paused ? 'paused' : 'running', Pid: a.state.pid };
           this.store.save(rec);
         }
@@ -545,12 +586,29 @@ export class ContainerManager {
   /** Drops connections to running tasks (they keep running: live restore). */
   close(): void {
     for (const t of this.#restartTimers.values()) clearTimeout(t);
+    this.#health.stopAll();
     for (const l of this.#live.values()) l.client.close();
     this.#live.clear();
   }
 
   notImplemented(what: string): never {
     throw notImplemented(`${what} is not supported by drayd yet`);
+  }
+
+  /** The container's cgroup path (cgroupsPath in its spec). */
+  cgroupPath(id: string): string {
+    return `${this.#o.cgroupParent ?? '/dray'}/${id}`;
+  }
+
+  get images(): ImageService {
+    return this.#o.images;
+  }
+
+  /** Runs fn on the container's root filesystem: the running one's mount, or a private mount of its snapshot. */
+  async withRootfs<T>(rec: ContainerRecord, fn: (root: string) => Promise<T>): Promise<T> {
+    const live = this.rootfsOf(rec.Id);
+    if (live) return fn(live);
+    return withMount(this.#o.images.snapshotter.mounts(rec.Dray.snapshot), fn);
   }
 
   rootfsOf(id: string): string | undefined {

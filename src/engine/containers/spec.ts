@@ -119,7 +119,7 @@ export function processSpec(input: SpecInput, args: string[]): ProcessSpec {
   return p;
 }
 
-function resources(hc: HostConfig, privileged: boolean): Record<string, unknown> {
+export function resources(hc: HostConfig, privileged: boolean): Record<string, unknown> {
   const r: Record<string, unknown> = { devices: privileged ? [{ allow: true, access: 'rwm' }] : DEFAULT_DEVICE_RULES };
   const mem: Record<string, unknown> = {};
   if (hc.Memory) mem.limit = hc.Memory;

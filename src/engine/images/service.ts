@@ -16,6 +16,7 @@ import { openSnapshotter } from '../../images/snapshots/index.ts';
 import type { Snapshotter } from '../../images/snapshots/types.ts';
 import { chainIds, unpack } from '../../images/unpack.ts';
 import { loadArchive } from '../../images/archive/load.ts';
+import { volumeSize } from '../../volumes/usage.ts';
 import { ApiError, badRequest, notFound } from '../api/errors.ts';
 
 /** One image as Docker shows it. */
@@ -172,12 +173,17 @@ export class ImageService {
     return out;
   }
 
+  /** repo@digest for the repositories the image was pulled from or pushed to (a loaded image has none, as in dockerd). */
   repoDigests(img: EngineImage): string[] {
     const out = new Set<string>();
+    let labels: Record<string, string> = {};
+    try { labels = this.stores.content.labels.get(img.target.digest); } catch { /* none */ }
     for (const r of img.records) {
       if (isDangling(r.name)) continue;
       try {
         const ref = parseNormalized(r.name);
+        const repos = (labels[`containerd.io/distribution.source.${ref.domain}`] ?? '').split(',');
+        if (!repos.includes(ref.path)) continue;
         out.add(familiarString({ domain: ref.domain, path: ref.path, digest: r.target.digest }));
       } catch { /* not a reference */ }
     }
@@ -197,13 +203,22 @@ export class ImageService {
     }
   }
 
-  /** Sum of the layers' sizes as stored (Docker reports the unpacked size; close enough until usage is cached). */
-  async size(img: EngineImage): Promise<number> {
-    if (!img.chainId) return 0;
-    let total = 0;
-    for (const c of chainIds(img.config.rootfs.diff_ids)) {
-      try { total += (await this.snapshotter.usage(c)).size; } catch { /* not unpacked */ }
+  readonly #layerSizes = new Map<string, number>();
+
+  /** A layer's size as Docker counts it: apparent sizes of its files, each inode once (committed snapshots never change: cached). */
+  async layerSize(chainId: string): Promise<number> {
+    let n = this.#layerSizes.get(chainId);
+    if (n === undefined) {
+      try { n = await volumeSize(this.snapshotter.dir(chainId)); } catch { return 0; }
+      this.#layerSizes.set(chainId, n);
     }
+    return n;
+  }
+
+  /** The image's size: the sum of its layers'. */
+  async size(img: EngineImage): Promise<number> {
+    let total = 0;
+    for (const c of chainIds(img.config.rootfs.diff_ids)) total += await this.layerSize(c);
     return total;
   }
 }

@@ -201,21 +201,10 @@ export function containerRoutes(router: Router, d: ContainerRouteDeps): void {
     ctx.send(200, { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: 0 });
   });
 
-  for (const [method, path, what] of [
-    ['GET', '/containers/{id}/changes', 'container changes (diff)'],
-    ['GET', '/containers/{id}/export', 'container export'],
-    ['GET', '/containers/{id}/stats', 'container stats'],
-    ['POST', '/containers/{id}/update', 'container update'],
-    ['HEAD', '/containers/{id}/archive', 'copying files (docker cp)'],
-    ['GET', '/containers/{id}/archive', 'copying files (docker cp)'],
-    ['PUT', '/containers/{id}/archive', 'copying files (docker cp)'],
-    ['GET', '/containers/{id}/attach/ws', 'attach over websocket'],
-  ] as const) {
-    router.add(method, path, (ctx) => {
-      containers.store.resolve(ctx.param('id'));
-      throw notImplemented(`${what} is not supported by drayd yet`);
-    });
-  }
+  router.add('GET', '/containers/{id}/attach/ws', (ctx) => {
+    containers.store.resolve(ctx.param('id'));
+    throw notImplemented('attach over websocket is not supported by drayd yet');
+  });
   void notFound;
 }
 

@@ -9,8 +9,10 @@ import { parseFilters } from '../containers/view.ts';
 import type { EventBus } from '../events/bus.ts';
 import { isDangling, removeImage, type EngineImage, type ImageService } from '../images/service.ts';
 import { pull } from '../../images/pull.ts';
+import { chainIds } from '../../images/unpack.ts';
 import { push } from '../../images/push.ts';
 import { saveImages } from '../../images/archive/save.ts';
+import { importRootfs } from '../../images/archive/import.ts';
 import { RegistryClient } from '../../images/registry/client.ts';
 import type { Credentials } from '../../images/registry/credentials.ts';
 import type { ProgressEvent } from '../../images/registry/progress.ts';
@@ -109,12 +111,14 @@ export function imageRoutes(router: Router, d: ImageRouteDeps): void {
     const labels = filters.get('label') ?? [];
     const rows: Record<string, unknown>[] = [];
     for (const img of all) {
-      const tags = images.repoTags(img);
+      let tags = images.repoTags(img);
+      // the reference filter also narrows RepoTags to the matching ones (as dockerd)
+      if (refs.length) tags = tags.filter((t) => refs.some((r) => globMatch(r, t) || globMatch(r, t.replace(/:[^:/]+$/, ''))));
       if (dangling !== undefined && (dangling === 'true' || dangling === '1') !== (tags.length === 0)) continue;
       const created = img.config.created ?? '';
       if (before && !(created < (before.config.created ?? ''))) continue;
       if (since && !(created > (since.config.created ?? ''))) continue;
-      if (refs.length && !tags.some((t) => refs.some((r) => globMatch(r, t) || globMatch(r, t.replace(/:[^:/]+$/, ''))))) continue;
+      if (refs.length && tags.length === 0) continue;
       const imgLabels = img.config.config?.Labels ?? {};
       if (!labels.every((l) => { const i = l.indexOf('='); return i === -1 ? l in imgLabels : imgLabels[l.slice(0, i)] === l.slice(i + 1); })) continue;
       const size = await images.size(img);
@@ -140,7 +144,9 @@ export function imageRoutes(router: Router, d: ImageRouteDeps): void {
     const hist = img.config.history ?? [];
     const out: Record<string, unknown>[] = [];
     let layer = 0;
-    const layerSizes = img.manifest.layers.map((l) => l.size);
+    // Docker shows each layer's unpacked size: its snapshot's own usage
+    const layerSizes: number[] = [];
+    for (const c of chainIds(img.config.rootfs.diff_ids)) layerSizes.push(await images.layerSize(c));
     for (const h of hist) {
       const size = h.empty_layer ? 0 : (layerSizes[layer++] ?? 0);
       out.push({ Id: '<missing>', Created: Math.floor(Date.parse(h.created ?? '1970-01-01T00:00:00Z') / 1000), CreatedBy: h.created_by ?? '', Tags: null, Size: size, Comment: h.comment ?? '' });
@@ -220,7 +226,28 @@ export function imageRoutes(router: Router, d: ImageRouteDeps): void {
   router.add('GET', '/images/{name*}/get', (ctx) => save(ctx, [ctx.param('name')]));
 
   router.add('POST', '/images/create', async (ctx) => {
-    if (ctx.query.get('fromSrc') !== null) throw notImplemented('importing images (docker import) is not supported by drayd yet');
+    const fromSrc = ctx.query.get('fromSrc');
+    if (fromSrc !== null) {
+      if (fromSrc !== '-') throw notImplemented('importing from a URL is not supported by drayd: use fromSrc=- with the tarball as the body');
+      if (ctx.query.getAll('changes').some((c) => c.trim())) throw notImplemented('import --change is not supported by drayd yet');
+      const r = await importRootfs(ctx.req, { content: images.stores.content, ...(ctx.query.get('message') ? { message: ctx.query.get('message')! } : {}) });
+      const repo = ctx.query.get('repo');
+      let name = `dray-dangling@${r.id}`;
+      if (repo) {
+        try {
+          const p = parseNormalized(repo);
+          name = formatReference({ domain: p.domain, path: p.path, tag: ctx.query.get('tag') || p.tag || 'latest' });
+        } catch (err) {
+          throw badRequest((err as Error).message);
+        }
+      }
+      images.stores.images.put(name, r.target);
+      await images.unpack(await images.resolve(r.id));
+      d.events.publish('image', 'import', r.id, { name: repo ?? '' });
+      ctx.startStream(200, 'application/json');
+      ctx.res.end(JSON.stringify({ status: r.id }) + '\r\n');
+      return;
+    }
     const from = ctx.query.get('fromImage') ?? '';
     if (!from) throw badRequest('fromImage or fromSrc must be given');
     let ref = from;
@@ -292,7 +319,6 @@ export function imageRoutes(router: Router, d: ImageRouteDeps): void {
   });
 
   router.add('GET', '/images/search', () => { throw notImplemented('searching registries is not supported by drayd'); });
-  router.add('POST', '/commit', () => { throw notImplemented('docker commit is not supported by drayd yet'); });
 }
 
 function globMatch(pattern: string, s: string): boolean {
