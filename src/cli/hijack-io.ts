@@ -97,19 +97,28 @@ export function pumpStreams(h: Hijacked, o: IoOptions): Promise<IoResult> {
     if (h.head.length) onData(h.head);
     const output = h.body ?? socket;
     output.on('data', onData);
-    socket.on('error', (e) => { if (!finished) { finished = true; reject(e); } });
+    // Input written as the daemon closes (container gone, stdin EOF racing it)
+    // fails with EPIPE/ECONNRESET: the session is over, not broken; the exit
+    // status comes from wait/inspect.
+    socket.on('error', (e: NodeJS.ErrnoException) => {
+      if (finished) return;
+      if (e.code === 'EPIPE' || e.code === 'ECONNRESET') { finish(false); return; }
+      finished = true;
+      reject(e);
+    });
     output.on(h.body ? 'end' : 'close', () => finish(false));
+    const send = (c: Buffer): void => { if (!socket.destroyed && !socket.writableEnded) socket.write(c); };
 
     if (o.stdin) {
       if (o.tty && stdin.isTTY) { stdin.setRawMode(true); rawSet = true; }
       const proxy = o.tty ? new EscapeProxy(detachKeyBytes(o.detachKeys)) : undefined;
       stdin.on('data', (c: Buffer) => {
-        if (!proxy) { socket.write(c); return; }
+        if (!proxy) { send(c); return; }
         const r = proxy.feed(c);
-        if (r.data.length) socket.write(r.data);
+        if (r.data.length) send(r.data);
         if (r.detach) { finish(true); socket.destroy(); }
       });
-      stdin.on('end', () => { if (!socket.destroyed) socket.end(); });
+      stdin.on('end', () => { if (!socket.destroyed && !socket.writableEnded) socket.end(); });
       stdin.resume();
     }
     if (o.tty && o.resize) {

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { needsRoot } from '../support/root.ts';
 import { DOCKER_CLI, execCommand, startDockerd, startRegistry, type DockerdPeer, type ExecResult, type RegistryPeer } from '../harness/index.ts';
+import { CLIS, comparer, DRAY, norm, type Cli } from './support/compare.ts';
 import { testImage } from '../images/index.ts';
 
-const DRAY = new URL('../../bin/dray', import.meta.url).pathname;
 let d: DockerdPeer;
 let reg: RegistryPeer;
 let work: string;
@@ -30,8 +30,6 @@ after(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-type Cli = 'docker' | 'dray';
-
 /** Waits (bounded) until the container's log holds text. */
 async function waitLogs(name: string, text: string): Promise<void> {
   for (let i = 0; i < 100; i++) {
@@ -41,38 +39,7 @@ async function waitLogs(name: string, text: string): Promise<void> {
   }
   throw new Error(`${name}: no "${text}" in its log`);
 }
-const CLIS: Cli[] = ['docker', 'dray'];
-
-function run(cli: Cli, args: string[], opts: { input?: string | Buffer; cwd?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
-  const cmd = cli === 'docker' ? DOCKER_CLI.v28 : DRAY;
-  return execCommand(cmd, args, { env: d.cliEnv, input: opts.input, cwd: opts.cwd, timeoutMs: opts.timeoutMs ?? 60_000 });
-}
-
-/** IDs, times and per-CLI names made comparable. */
-function norm(s: string): string {
-  return s
-    .replace(/\b[0-9a-f]{64}\b/g, '<ID>')
-    .replace(/\b[0-9a-f]{12}\b/g, '<id>')
-    .replace(/\b(docker|dray)-cli-/g, 'X-cli-')
-    .replace(/\b(docker|dray)\/(bb|nothing)\b/g, 'X/$2')
-    .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)/g, '<time>')
-    .replace(/(Less than a second|About a minute|About an hour|\d+ (seconds?|minutes?|hours?))( ago)?/g, '<dur>$3')
-    // Column widths follow the widest cell, which the replacements above changed.
-    .replace(/ {2,}/g, '  ');
-}
-
-/** Runs args through both CLIs (with {cli} replaced by the CLI's name) and checks code, stdout and stderr agree. */
-async function same(args: string[], opts: { stderr?: boolean; input?: string | Buffer; normalize?: (s: string) => string } = {}): Promise<ExecResult> {
-  const results: ExecResult[] = [];
-  for (const cli of CLIS) results.push(await run(cli, args.map((x) => x.replaceAll('{cli}', cli)), { input: opts.input }));
-  const [dk, dr] = results as [ExecResult, ExecResult];
-  const n = (s: string): string => (opts.normalize ?? ((x) => x))(norm(s));
-  const what = `${args.join(' ')}\n--- docker stderr: ${dk.stderr}\n--- dray stderr: ${dr.stderr}`;
-  assert.equal(dr.code, dk.code, `exit code: ${what}`);
-  assert.equal(n(dr.stdout), n(dk.stdout), `stdout: ${what}`);
-  if (opts.stderr) assert.equal(n(dr.stderr), n(dk.stderr), `stderr: ${what}`);
-  return dr;
-}
+const { run, same } = comparer(() => d.cliEnv);
 
 test('run in the foreground: output streams, exit status, -e -w -u --entrypoint, --rm', needsRoot, async () => {
   await same(['run', '--rm', 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 3'], { stderr: true });
