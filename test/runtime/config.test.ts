@@ -4,7 +4,7 @@
 // --preserve-fds, a session keyring of its own.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { needsRoot } from '../support/root.ts';
@@ -99,5 +99,23 @@ describe('dray-runc config.json features', needsRoot, () => {
     assert.equal(ring, '1\n');
     const none = run(['sh', '-c', 'grep -c "_ses.cfg" /proc/keys || true'], (s) => { s.linux!.maskedPaths = []; }, ['--no-new-keyring']);
     assert.equal(none, '0\n');
+  });
+
+  it('cgroupsPath absolute and relative; the cgroup is gone after delete', () => {
+    const own = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.includes(':pids:'))!.split(':')[2]!;
+    for (const [path, want] of [[`/dray-runc-test/abs-${process.pid}`, `/dray-runc-test/abs-${process.pid}`], [`rel-${process.pid}`, `${own === '/' ? '' : own}/rel-${process.pid}`]] as const) {
+      b.configure(['sleep', '100'], (s) => { s.linux!.cgroupsPath = path; });
+      assert.equal(b.runc(['run', '-d', 'cgp'], {}).status, 0);
+      const pid = JSON.parse(b.runc(['state', 'cgp']).stdout).pid as number;
+      const line = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => l.includes(':pids:'))!;
+      assert.equal(line.split(':')[2], want);
+      assert.equal(b.runc(['delete', '-f', 'cgp']).status, 0);
+      assert.ok(!existsSync(`/sys/fs/cgroup/pids${want}`), 'removed');
+    }
+    // The absolute path's parent, made by create in every hierarchy: ours to remove.
+    for (const h of readdirSync('/sys/fs/cgroup')) {
+      try { rmdirSync(`/sys/fs/cgroup/${h}/dray-runc-test`); } catch { /* not there, or not a hierarchy */ }
+    }
+    assert.ok(!existsSync('/sys/fs/cgroup/pids/dray-runc-test'));
   });
 });
