@@ -11,6 +11,7 @@ Commands:
   namespaces, ns     manage namespaces
   containers, c      manage container records
   leases             manage leases
+  tasks, t           run and manage tasks (ls, start, kill, wait, rm)
   events             stream events (filters: topic==/containers/create, namespace==default, event.id==x)
   version            print client and server versions`,
   flags: [

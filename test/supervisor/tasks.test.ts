@@ -172,3 +172,25 @@ test('kill -9 of dray-containerd: tasks keep running, exits meanwhile are kept, 
   await c2.tasks.delete('long');
   assert.throws(() => process.kill(long.pid, 0));
 });
+
+test('dray-ctr tasks: start in the foreground returns the exit status; ls, kill, wait, rm', needsRoot, async (t) => {
+  const d = await withDaemon(t);
+  const { spawnSync } = await import('node:child_process');
+  const { writeFileSync } = await import('node:fs');
+  const ctr = (...args: string[]) => spawnSync(new URL('../../bin/dray-ctr', import.meta.url).pathname, ['--address', d.address, ...args], { encoding: 'utf8', timeout: 30_000 });
+  const dir = mkdtempSync(join(tmpdir(), 'dray-sup-ctr-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'exit4.json'), JSON.stringify(specFor(['sh', '-c', 'exit 4'])));
+  writeFileSync(join(dir, 'sleep.json'), JSON.stringify(specFor(['sleep', '1000'])));
+  assert.equal(ctr('c', 'create', '--runtime', 'runc', '--spec', join(dir, 'exit4.json'), 'four').status, 0);
+  assert.equal(ctr('t', 'start', 'four').status, 4);
+  assert.equal(ctr('t', 'rm', 'four').stdout, 'four 4\n');
+  assert.equal(ctr('c', 'create', '--runtime', 'runc', '--spec', join(dir, 'sleep.json'), 'zz').status, 0);
+  assert.equal(ctr('t', 'start', '-d', 'zz').status, 0);
+  assert.match(ctr('t', 'ls').stdout, /^TASK\s+PID\s+STATUS\nzz\s+\d+\s+RUNNING\n$/);
+  assert.match(ctr('t', 'rm', 'zz').stderr, /FAILED_PRECONDITION/);
+  assert.equal(ctr('t', 'kill', '-s', 'KILL', 'zz').status, 0);
+  assert.equal(ctr('t', 'wait', 'zz').stdout, '137\n');
+  assert.equal(ctr('t', 'rm', 'zz').status, 0);
+  assert.match(ctr('t', 'kill', '-s', 'NOPE', 'zz').stderr, /unknown signal/);
+});

@@ -8,6 +8,7 @@ import { containersCommand } from './containers.ts';
 import { eventsCommand } from './events.ts';
 import { leasesCommand } from './leases.ts';
 import { namespacesCommand } from './namespaces.ts';
+import { tasksCommand } from './tasks.ts';
 
 export interface CtrGlobals { address: string; namespace: string; timeoutMs: number }
 
@@ -20,6 +21,7 @@ export async function runCtr(g: CtrGlobals, args: string[]): Promise<number> {
       case 'namespaces': case 'namespace': case 'ns': return await namespacesCommand(client, rest, out);
       case 'containers': case 'container': case 'c': return await containersCommand(client, rest, out);
       case 'leases': case 'lease': return await leasesCommand(client, rest, out);
+      case 'tasks': case 'task': case 't': return await tasksCommand(client, rest, out);
       case 'events': case 'event': return await eventsCommand(client, rest, out);
       case 'version': {
         const v = await client.version();
