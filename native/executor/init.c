@@ -40,6 +40,22 @@ extern int g_console, g_fifo_dir, g_listener;
 static char *g_listener_payload;
 static void send_listener(int fd);
 
+/* One fd over a unix socket (SCM_RIGHTS) with a non-empty message. */
+static int send_fd(int sock, int fd, const char *data, size_t len) {
+  char cbuf[CMSG_SPACE(sizeof(int))];
+  memset(cbuf, 0, sizeof cbuf);
+  struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  ssize_t r;
+  do r = sendmsg(sock, &msg, MSG_NOSIGNAL); while (r < 0 && errno == EINTR);
+  return r < 0 ? -1 : 0;
+}
+
 static char **collect(const char *op) {
   size_t n = 0;
   PLAN_FOR(r, op) n++;
@@ -133,18 +149,7 @@ static void setup_console(int exec_mode) {
     int n = 0;
     if (ioctl(master, TIOCGPTN, &n) < 0) die_errno("TIOCGPTN");
     snprintf(name, sizeof name, "/dev/pts/%d", n);
-    char cbuf[CMSG_SPACE(sizeof(int))];
-    memset(cbuf, 0, sizeof cbuf);
-    struct iovec iov = { .iov_base = name, .iov_len = strlen(name) };
-    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &master, sizeof(int));
-    ssize_t r;
-    do r = sendmsg(g_console, &msg, MSG_NOSIGNAL); while (r < 0 && errno == EINTR);
-    if (r < 0) die_errno("send pty master over the console socket");
+    if (send_fd(g_console, master, name, strlen(name)) < 0) die_errno("send pty master over the console socket");
     close(g_console);
     g_console = -1;
   }
@@ -247,18 +252,7 @@ static char *read_blob(void) {
 /* SCMP_ACT_NOTIFY: the listener fd and the container process state go to linux.seccomp.listenerPath. */
 static void send_listener(int fd) {
   if (g_listener < 0) { close(fd); return; }
-  char cbuf[CMSG_SPACE(sizeof(int))];
-  memset(cbuf, 0, sizeof cbuf);
-  struct iovec iov = { .iov_base = g_listener_payload, .iov_len = strlen(g_listener_payload) };
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  ssize_t r;
-  do r = sendmsg(g_listener, &msg, MSG_NOSIGNAL); while (r < 0 && errno == EINTR);
-  if (r < 0) die_errno("send the seccomp listener fd");
+  if (send_fd(g_listener, fd, g_listener_payload, strlen(g_listener_payload)) < 0) die_errno("send the seccomp listener fd");
   close(fd);
   close(g_listener);
   g_listener = -1;

@@ -13,6 +13,19 @@ import { makeBundle, RUNC, type TestBundle } from './bundle.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** The one message (and its fds) a peer sent on an accepted, paused socket. */
+async function recvWithFds(peer: net.Socket, max: number): Promise<{ data: Buffer; fds: number[] }> {
+  // net.Socket keeps its fd in the private handle; there is no public accessor.
+  const fd = (peer as unknown as { _handle: { fd: number } })._handle.fd;
+  for (let i = 0; i < 500; i++) {
+    try { return native().recvFds(fd, max); } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      await sleep(10);
+    }
+  }
+  throw new Error('nothing came over the socket');
+}
+
 describe('dray-runc exec, console, hooks, seccomp, cgroups', needsRoot, () => {
   let b: TestBundle;
   before(() => { b = makeBundle(); });
@@ -60,15 +73,7 @@ describe('dray-runc exec, console, hooks, seccomp, cgroups', needsRoot, () => {
       const c = b.runc(['create', '--console-socket', sockPath, 'tty']);
       assert.equal(c.status, 0, c.stderr);
       const peer = await accepted;
-      // net.Socket keeps its fd in the private handle; there is no public accessor.
-      const fd = (peer as unknown as { _handle: { fd: number } })._handle.fd;
-      let got: { data: Buffer; fds: number[] } | undefined;
-      for (let i = 0; i < 200 && !got; i++) {
-        try { got = native().recvFds(fd, 256); } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-          await sleep(10);
-        }
-      }
+      const got = await recvWithFds(peer, 256);
       assert.ok(got);
       assert.match(got.data.toString(), /^\/dev\/pts\/\d+$/);
       assert.equal(b.runc(['start', 'tty']).status, 0);
@@ -180,15 +185,7 @@ describe('dray-runc exec, console, hooks, seccomp, cgroups', needsRoot, () => {
     const exited = new Promise<number | null>((r) => child.on('exit', r));
     try {
       const peer = await Promise.race([accepted, exited.then(() => { throw new Error(`dray-runc exited first: ${err}`); })]);
-      // net.Socket keeps its fd in the private handle; there is no public accessor.
-      const fd = (peer as unknown as { _handle: { fd: number } })._handle.fd;
-      let got: { data: Buffer; fds: number[] } | undefined;
-      for (let i = 0; i < 500 && !got; i++) {
-        try { got = native().recvFds(fd, 65536); } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-          await sleep(10);
-        }
-      }
+      const got = await recvWithFds(peer, 65536);
       assert.ok(got);
       assert.equal(got.fds.length, 1);
       const payload = JSON.parse(got.data.toString()) as { fds: string[]; pid: number; metadata: string; state: { id: string; pid: number } };
