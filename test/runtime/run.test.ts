@@ -222,6 +222,38 @@ describe('dray-runc lifecycle', needsRoot, () => {
     assert.ok(!existsSync(join(b.root, 'race')));
   });
 
+  it('run in the foreground: a killed container gives 128+signal; signals sent to dray-runc reach the container', async () => {
+    const runAsync = (id: string) => {
+      const c = spawn(RUNC, ['--root', b.root, 'run', id], { cwd: b.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      c.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+      const code = new Promise<number | null>((r) => c.on('exit', (n) => r(n)));
+      return { c, code, out: () => out };
+    };
+    const waitRunning = async (id: string) => {
+      for (let i = 0; i < 500; i++) {
+        const r = b.runc(['state', id]);
+        if (r.status === 0 && JSON.parse(r.stdout).status === 'running') return;
+        await new Promise((res) => setTimeout(res, 10));
+      }
+      throw new Error(`${id} never ran`);
+    };
+    b.configure(['sleep', '100']);
+    const k = runAsync('fg1');
+    await waitRunning('fg1');
+    assert.equal(b.runc(['kill', 'fg1', 'KILL']).status, 0);
+    assert.equal(await k.code, 137);
+    assert.ok(!existsSync(join(b.root, 'fg1')), 'run deletes the container after it exits');
+
+    b.configure(['sh', '-c', 'trap "echo got-term; exit 3" TERM; echo ready; while true; do sleep 0.05; done']);
+    const t = runAsync('fg2');
+    await waitRunning('fg2');
+    for (let i = 0; i < 200 && !t.out().includes('ready'); i++) await new Promise((res) => setTimeout(res, 10));
+    t.c.kill('SIGTERM');
+    assert.equal(await t.code, 3);
+    assert.match(t.out(), /got-term/);
+  });
+
   it('delete of a created container kills its waiting process', () => {
     b.configure(['true']);
     assert.equal(b.runc(['create', 'cr']).status, 0);
