@@ -1,5 +1,5 @@
 // One Dray pull in a fresh process, for the benchmark and the memory test:
-//   node bench/pull/dray-pull.ts --root DIR --ref REF [--unpack] [--concurrency N]
+//   node bench/pull/dray-pull.ts --root DIR --ref REF [--unpack [--after]] [--concurrency N]
 // Prints one JSON line: {"ms":..,"maxRssKb":..,"layers":..,"unpacked":bool}.
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import { pull, type ImageLayer } from '../../src/images/pull.ts';
 import { unpack } from '../../src/images/unpack.ts';
 import { openSnapshotter } from '../../src/images/snapshots/index.ts';
 
-const { values } = parseArgs({ options: { root: { type: 'string' }, ref: { type: 'string' }, unpack: { type: 'boolean', default: false }, concurrency: { type: 'string', default: '3' } } });
+const { values } = parseArgs({ options: { root: { type: 'string' }, ref: { type: 'string' }, unpack: { type: 'boolean', default: false }, after: { type: 'boolean', default: false }, concurrency: { type: 'string', default: '3' } } });
 if (!values.root || !values.ref) throw new Error('usage: dray-pull.ts --root DIR --ref REF [--unpack]');
 const stores = openImageStores(values.root);
 const snapshotter = values.unpack ? openSnapshotter(join(values.root, 'snapshots')) : undefined;
@@ -18,9 +18,11 @@ const done: ImageLayer[] = [];
 const t0 = process.hrtime.bigint();
 const res = await pull(stores, new RegistryClient({ credentials: () => undefined }), values.ref, {
   concurrency: Number(values.concurrency),
-  ...(snapshotter
+  // Each layer is applied as it arrives, once the ones below it are committed;
+  // --after: each applied from the store once downloaded (the older way, for comparison).
+  ...(snapshotter && !values.after ? { unpackTo: { snapshotter } } : {}),
+  ...(snapshotter && values.after
     ? {
-        // Each layer is applied as soon as it and the ones below it are down.
         unpack: async (layer: ImageLayer) => {
           done.push(layer);
           await unpack({ snapshotter, content: stores.content, layers: done.map((l) => l.descriptor), diffIds: done.map((l) => l.diffId) });

@@ -3,6 +3,7 @@
 // image, and report progress per layer as Docker does. Layers are handed to
 // an optional unpack hook in order, each as soon as it and the ones below it
 // are down, so unpacking overlaps downloading.
+import { join } from 'node:path';
 import type { Descriptor, Platform, Writer } from './content/types.ts';
 import { ContentError, isContentError } from './content/errors.ts';
 import { writeBlob } from './content/local-store.ts';
@@ -17,6 +18,9 @@ import type { RegistryClient } from './registry/client.ts';
 import { RegistryError } from './registry/errors.ts';
 import type { ProgressSink } from './registry/progress.ts';
 import type { Repository } from './registry/repository.ts';
+import type { Snapshotter } from './snapshots/types.ts';
+import { LayerFeed } from './layer-feed.ts';
+import { chainIds, unpackLayer, type UnpackProgress } from './unpack.ts';
 
 export interface ImageLayer {
   index: number;
@@ -35,6 +39,13 @@ export interface PullOptions {
   allowNondistributableUrls?: boolean;
   /** Called once per layer, in order, each after the layers below it. */
   unpack?: (layer: ImageLayer, image: { config: ImageConfig; manifest: ImageManifest }) => Promise<void>;
+  /**
+   * Unpack into this snapshotter while pulling: each layer is inflated and
+   * applied as its bytes arrive (once the layers below it are committed),
+   * and its snapshot committed only after both its digest and its diff_id
+   * verified. Skipped (foreign) layers are left out of the chain.
+   */
+  unpackTo?: { snapshotter: Snapshotter; onProgress?: (p: UnpackProgress) => void };
 }
 
 export interface PullResult {
@@ -46,6 +57,8 @@ export interface PullResult {
   configDesc: Descriptor;
   config: ImageConfig;
   layers: ImageLayer[];
+  /** with unpackTo: the top snapshot's name ('' without layers) */
+  chainId?: string;
 }
 
 export const SOURCE_LABEL_PREFIX = 'containerd.io/distribution.source.';
@@ -137,13 +150,20 @@ export async function pull(stores: ImageStores, client: RegistryClient, referenc
 
     const name = imageName(ref);
     stores.images.put(name, target);
-    return { name, reference: ref, target, manifest: manifestDesc, configDesc: manifest.config, config, layers };
+    const present = chainIds(layers.filter((l) => !l.skipped).map((l) => l.diffId));
+    return {
+      name, reference: ref, target, manifest: manifestDesc, configDesc: manifest.config, config, layers,
+      ...(opts.unpackTo ? { chainId: present[present.length - 1] ?? '' } : {}),
+    };
   } finally {
     stores.leases.delete(lease.id);
   }
 }
 
-async function fetchBlobInto(stores: ImageStores, repo: Repository, ref: Reference, desc: Descriptor, sink: ProgressSink, announce: boolean, urls?: string[]): Promise<'exists' | 'fetched'> {
+async function fetchBlobInto(
+  stores: ImageStores, repo: Repository, ref: Reference, desc: Descriptor, sink: ProgressSink, announce: boolean, urls?: string[],
+  follow?: (feed: LayerFeed) => void,
+): Promise<'exists' | 'fetched'> {
   const id = shortId(desc.digest);
   const ingestRef = `pull-${desc.digest}`;
   let w: Writer;
@@ -153,10 +173,30 @@ async function fetchBlobInto(stores: ImageStores, repo: Repository, ref: Referen
     if (isContentError(e, 'already-exists')) return 'exists';
     throw e;
   }
+  let feed: LayerFeed | undefined;
+  if (follow) {
+    try {
+      feed = new LayerFeed(join(stores.content.ingestDir(ingestRef), 'data'), desc.size, w.status().offset);
+    } catch (e) {
+      await w.close();
+      throw e;
+    }
+    w = feed.wrap(w);
+    follow(feed);
+  }
+  try {
+    await fetchInto(w);
+    feed?.finished();
+    return 'fetched';
+  } catch (e) {
+    feed?.finished(e);
+    throw e;
+  }
+
+  async function fetchInto(w: Writer): Promise<void> {
   try {
     if (announce) sink({ id, status: 'Downloading', progressDetail: { current: w.status().offset, total: desc.size } });
     await repo.fetchBlob(desc, w, { progress: announce ? sink : () => undefined, labels: sourceLabels(stores, ref, desc.digest), ...(urls ? { urls } : {}) });
-    return 'fetched';
   } catch (e) {
     await w.close();
     // A full disk or a blob that never verifies: drop the partial data.
@@ -167,6 +207,7 @@ async function fetchBlobInto(stores: ImageStores, repo: Repository, ref: Referen
     throw e;
   } finally {
     await w.close();
+  }
   }
 }
 
@@ -186,6 +227,11 @@ async function downloadLayers(
     done.push(new Promise<void>((resolve, reject) => resolvers.push({ resolve, reject })));
   }
   for (const d of done) d.catch(() => undefined);
+  // With unpackTo: each layer's bytes as they arrive (null: not downloaded now).
+  const feeds: LayerFeed[] = [];
+  const started: Promise<LayerFeed | null>[] = [];
+  const starters: ((f: LayerFeed | null) => void)[] = [];
+  for (const _ of layers) started.push(new Promise((resolve) => starters.push(resolve)));
   for (const l of layers) sink({ id: shortId(l.descriptor.digest), status: 'Pulling fs layer' });
 
   let failed: unknown;
@@ -202,12 +248,15 @@ async function downloadLayers(
         if (l.skipped) sink({ id, status: 'Skipped foreign layer' });
         else {
           const urls = layerType(l.descriptor.mediaType)?.foreign && opts.allowNondistributableUrls ? l.descriptor.urls : undefined;
-          const r = await fetchBlobInto(stores, repo, ref, l.descriptor, sink, true, urls);
+          const follow = opts.unpackTo ? (f: LayerFeed): void => { feeds.push(f); starters[i]!(f); } : undefined;
+          const r = await fetchBlobInto(stores, repo, ref, l.descriptor, sink, true, urls, follow);
           sink({ id, status: r === 'exists' ? 'Already exists' : 'Download complete' });
         }
+        starters[i]!(null);
         resolvers[i]!.resolve();
       } catch (e) {
         failed ??= e;
+        starters[i]!(null);
         resolvers[i]!.reject(e);
         return;
       }
@@ -218,16 +267,48 @@ async function downloadLayers(
     sink({ id: shortId(layers[i]!.descriptor.digest), status: 'Waiting' });
   }
   const workers = Array.from({ length: Math.min(concurrency, layers.length) }, () => worker());
+  // After a failure, the layers no worker started settle too: nothing waits on them forever.
+  void Promise.allSettled(workers).then(() => {
+    for (let i = 0; i < layers.length; i++) {
+      starters[i]!(null);
+      resolvers[i]!.reject(failed ?? new Error(`layer ${i} was not downloaded`));
+    }
+  });
 
   // Unpack in order, overlapping the downloads still running.
   const unpacking = (async () => {
+    const into = opts.unpackTo;
+    const ids = chainIds(layers.filter((l) => !l.skipped).map((l) => l.diffId));
+    let k = 0;
     for (let i = 0; i < layers.length; i++) {
-      await done[i];
       const l = layers[i]!;
       const id = shortId(l.descriptor.digest);
-      if (opts.unpack) {
-        if (!l.skipped) sink({ id, status: 'Extracting' });
-        await opts.unpack(l, image);
+      if (into && !l.skipped) {
+        // Started is enough: the layer is read as it arrives.
+        const feed = await started[i]!;
+        if (failed !== undefined) throw failed;
+        sink({ id, status: 'Extracting' });
+        const stored = async (): Promise<AsyncIterable<Buffer>> => {
+          await done[i];
+          return stores.content.stream(l.descriptor);
+        };
+        try {
+          await unpackLayer(into.snapshotter, {
+            layer: i, desc: l.descriptor, diffId: l.diffId, chainId: ids[k]!, ...(k > 0 ? { parent: ids[k - 1]! } : {}),
+            open: feed ? () => feed.stream() : stored,
+            ...(feed ? { verified: () => done[i]!, reopen: stored, stale: () => feed.reset } : {}),
+            ...(into.onProgress ? { onProgress: into.onProgress } : {}),
+          });
+        } finally {
+          feed?.close();
+        }
+        k++;
+      } else {
+        await done[i];
+        if (opts.unpack) {
+          if (!l.skipped) sink({ id, status: 'Extracting' });
+          await opts.unpack(l, image);
+        }
       }
       if (!l.skipped) sink({ id, status: 'Pull complete' });
     }
@@ -237,6 +318,7 @@ async function downloadLayers(
     failed ??= e;
   });
   const results = await Promise.allSettled([...workers, unpacking]);
+  for (const f of feeds) f.close();
   if (failed !== undefined) throw failed;
   const bad = results.find((x) => x.status === 'rejected') as PromiseRejectedResult | undefined;
   if (bad) throw bad.reason;

@@ -74,25 +74,79 @@ export async function unpack(opts: UnpackOptions): Promise<UnpackResult> {
     const layer = layers[i] as Descriptor;
     const chainId = ids[i] as string;
     const parent = i === 0 ? undefined : ids[i - 1];
-    if (exists(s, chainId)) {
-      opts.onProgress?.({ layer: i, digest: layer.digest, chainId, state: 'exists' });
-      continue;
-    }
-    opts.onProgress?.({ layer: i, digest: layer.digest, chainId, state: 'extracting' });
-    const key = `extract-${randomBytes(6).toString('hex')} ${chainId}`;
-    await s.prepare(key, parent, { labels: { 'dray.io/unpack': 'true' } });
-    try {
-      const blob = await opts.content.stream(layer);
-      await applyLayer(blob, s.applyTarget(key), { expectedDiffId: diffIds[i] as string });
-      await s.commit(chainId, key);
-      applied++;
-    } catch (err) {
-      await s.remove(key).catch(() => {});
-      // Another unpack of the same layer won the race: its snapshot is as good as ours.
-      if (err instanceof SnapshotError && err.code === 'exists' && exists(s, chainId)) continue;
-      throw err;
-    }
-    opts.onProgress?.({ layer: i, digest: layer.digest, chainId, state: 'done' });
+    const r = await unpackLayer(s, {
+      layer: i, desc: layer, diffId: diffIds[i] as string, chainId, ...(parent ? { parent } : {}),
+      open: () => opts.content.stream(layer),
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    });
+    if (r) applied++;
   }
   return { chainId: ids[ids.length - 1] ?? '', chainIds: ids, applied };
+}
+
+export interface LayerUnpack {
+  layer: number;
+  desc: Descriptor;
+  diffId: string;
+  chainId: string;
+  /** the chain ID of the layer below (committed already) */
+  parent?: string;
+  /** the layer's blob: a stored one, or one still arriving (layer-feed.ts) */
+  open: () => Promise<AsyncIterable<Buffer>> | AsyncIterable<Buffer>;
+  /**
+   * For a blob still arriving: resolves once the download committed it (its
+   * digest verified), rejects when the download failed. The snapshot is
+   * committed only after it; when what was read turns out not to be the
+   * blob (the download started over), the layer is applied again from
+   * reopen() (the committed blob).
+   */
+  verified?: () => Promise<void>;
+  reopen?: () => Promise<AsyncIterable<Buffer>>;
+  /** whether what open() gave may differ from the committed blob */
+  stale?: () => boolean;
+  onProgress?: (p: UnpackProgress) => void;
+}
+
+/**
+ * Applies one layer into a fresh active snapshot on top of parent and commits
+ * it as chainId once its diff_id (and, for a blob still arriving, its digest)
+ * verified; on any failure the snapshot is removed. False when it existed.
+ */
+export async function unpackLayer(s: Snapshotter, o: LayerUnpack): Promise<boolean> {
+  const progress = (state: UnpackProgress['state']): void => o.onProgress?.({ layer: o.layer, digest: o.desc.digest, chainId: o.chainId, state });
+  if (exists(s, o.chainId)) {
+    progress('exists');
+    return false;
+  }
+  progress('extracting');
+  const labels = { labels: { 'dray.io/unpack': 'true' } };
+  let key = `extract-${randomBytes(6).toString('hex')} ${o.chainId}`;
+  await s.prepare(key, o.parent, labels);
+  try {
+    try {
+      await applyLayer(await o.open(), s.applyTarget(key), { expectedDiffId: o.diffId });
+      await o.verified?.();
+    } catch (err) {
+      if (!o.verified || !o.reopen) throw err;
+      // Read while arriving: the download's verdict decides. A failed download is
+      // the error; a download that started over makes what was read worthless.
+      await o.verified();
+      if (!o.stale?.()) throw err;
+      await s.remove(key);
+      key = `extract-${randomBytes(6).toString('hex')} ${o.chainId}`;
+      await s.prepare(key, o.parent, labels);
+      await applyLayer(await o.reopen(), s.applyTarget(key), { expectedDiffId: o.diffId });
+    }
+    await s.commit(o.chainId, key);
+  } catch (err) {
+    await s.remove(key).catch(() => {});
+    // Another unpack of the same layer won the race: its snapshot is as good as ours.
+    if (err instanceof SnapshotError && err.code === 'exists' && exists(s, o.chainId)) {
+      progress('exists');
+      return false;
+    }
+    throw err;
+  }
+  progress('done');
+  return true;
 }

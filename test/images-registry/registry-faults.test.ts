@@ -3,14 +3,17 @@
 // a retry that succeeds or a clear error, never a corrupt blob or image.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, mkdirSync, readdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, readdirSync, existsSync, statSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRegistry, type Registry } from './support/registry.ts';
 import { testStores, seedRegistry } from './support/stores.ts';
 import type { ImageStores } from '../../src/images/metadata/open.ts';
-import { startFaultProxy, type FaultProxy } from './support/fault-proxy.ts';
+import { startFaultProxy, type Fault, type FaultProxy } from './support/fault-proxy.ts';
+import { OverlaySnapshotter } from '../../src/images/snapshots/overlay.ts';
+import type { Snapshotter } from '../../src/images/snapshots/types.ts';
+import { chainIds } from '../../src/images/unpack.ts';
 import { makeImage, randomLayer, sha256, type SynthImage } from './support/synth.ts';
 import { RegistryClient } from '../../src/images/registry/client.ts';
 import { closeIdleConnections } from '../../src/images/registry/transport.ts';
@@ -170,4 +173,43 @@ test('a manifest served as application/json is recognized and recorded with its 
   assert.equal(res.target.mediaType, MEDIA_TYPE.ociManifest);
   assert.equal(s.images.get(`${proxy.host}/f/img:generic`)?.target.mediaType, MEDIA_TYPE.ociManifest);
   await assertIntact(s);
+});
+
+// Unpacking while downloading (unpackTo): the same faults, and the snapshots
+// are committed only from bytes whose digest verified; a failure leaves none.
+function snapshotsAfter(t: { after: (fn: () => void) => void }): { sn: Snapshotter; list: () => string[] } {
+  const root = mkdtempSync(join(tmp, 'sn-'));
+  const sn = new OverlaySnapshotter(root);
+  t.after(() => { sn.close(); rmSync(root, { recursive: true, force: true }); });
+  return { sn, list: () => { const out: string[] = []; sn.walk((i) => out.push(`${i.kind} ${i.key}`)); return out; } };
+}
+
+const streamFaults: [string, Fault[]][] = [
+  ['a dropped connection (resumed)', [{ kind: 'drop', after: 150_000 }]],
+  ['a truncated body', [{ kind: 'truncate', after: 100_000 }]],
+  ['a corrupted byte (the download starts over: applied again from the verified blob)', [{ kind: 'corrupt', at: 200_000 }]],
+];
+for (const [name, faults] of streamFaults) {
+  test(`unpack while pulling survives ${name}`, needsRoot, async (t) => {
+    reset();
+    proxy.rules.push({ method: 'GET', path: blobPath(bigLayer()), faults });
+    const s = testStores(tmp, t);
+    const { sn, list } = snapshotsAfter(t);
+    const r = await pull(s, client(), `${proxy.host}/f/img:1`, { unpackTo: { snapshotter: sn } });
+    await assertIntact(s);
+    const ids = chainIds(img.layers.map((l) => l.diffId));
+    assert.equal(r.chainId, ids[1]);
+    assert.deepEqual(list(), ids.map((id) => `committed ${id}`));
+    assert.equal(statSync(join(sn.dir(ids[0]!), 'data.bin')).size, LAYER);
+  });
+}
+
+test('unpack while pulling a blob that is always corrupt: an error and no snapshot at all', needsRoot, async (t) => {
+  reset();
+  proxy.rules.push({ method: 'GET', path: blobPath(bigLayer()), faults: [{ kind: 'corrupt', at: 300_000 }], always: true });
+  const s = testStores(tmp, t);
+  const { sn, list } = snapshotsAfter(t);
+  await assert.rejects(pull(s, client(2), `${proxy.host}/f/img:1`, { unpackTo: { snapshotter: sn } }), /digest mismatch/);
+  assert.deepEqual(list(), []);
+  assert.equal(s.images.list().length, 0);
 });

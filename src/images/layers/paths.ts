@@ -30,7 +30,8 @@ export function entryComponents(name: string, what = 'path'): string[] {
 /**
  * Docker's rule for symlinks: a relative target that climbs above the root
  * from where the link sits is a breakout. Absolute targets are fine: they are
- * resolved inside the container's root at run time, and we never follow them.
+ * resolved inside the container's root at run time, and apply follows them
+ * only inside the layer's root too (apply-writer.ts).
  */
 export function checkSymlinkTarget(entry: string, comps: string[], target: string): void {
   if (target.includes('\0')) throw new LayerSecurityError(entry, 'NUL byte in symlink target');

@@ -2,8 +2,9 @@
 // it, without following a single symlink: each component is looked up with
 // lstat, top layer first; a whiteout or a non-directory hides what is below,
 // an opaque directory hides lower directories of the same name. A symlink or
-// a file where a directory is needed is refused, never followed: this is what
-// makes entries like "lib/x" (lib -> /etc in a lower layer) harmless.
+// a file where a directory is needed is refused, never followed: callers
+// resolve symlinked parents inside the root first (apply-writer.ts), so
+// "lib/x" with lib -> /etc in a lower layer means <root>/etc/x.
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import { isOpaque, isWhiteout } from './overlay-fs.ts';
