@@ -2,17 +2,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Metadata, status } from '@grpc/grpc-js';
-import { startDrayContainerd, type DrayContainerdProcess } from '../support/dray-containerd.ts';
-import { SupervisorClient, SupervisorError } from '../../src/supervisor/client/index.ts';
+import { hasCode, withDrayContainerd } from '../support/dray-containerd.ts';
+import { SupervisorClient } from '../../src/supervisor/client/index.ts';
 
-const hasCode = (c: status) => (err: unknown): boolean => err instanceof SupervisorError && err.code === c;
 const spec = { ociVersion: '1.2.0', process: { args: ['true'], cwd: '/' }, root: { path: 'rootfs' } };
 
-async function withDaemon(t: { after(fn: () => Promise<void>): void }): Promise<DrayContainerdProcess> {
-  const d = await startDrayContainerd();
-  t.after(() => d.cleanup());
-  return d;
-}
+const withDaemon = withDrayContainerd;
 
 test('version and health answer', async (t) => {
   const d = await withDaemon(t);

@@ -4,18 +4,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { Metadata, status } from '@grpc/grpc-js';
-import { startDrayContainerd, type DrayContainerdProcess } from '../support/dray-containerd.ts';
-import { SupervisorError, type Envelope } from '../../src/supervisor/client/index.ts';
+import { hasCode, withDrayContainerd } from '../support/dray-containerd.ts';
+import type { Envelope } from '../../src/supervisor/client/index.ts';
 import { needsRoot } from '../support/root.ts';
 
-const hasCode = (c: status) => (err: unknown): boolean => err instanceof SupervisorError && err.code === c;
 const sha = (b: Buffer): string => 'sha256:' + createHash('sha256').update(b).digest('hex');
 
-async function withDaemon(t: { after(fn: () => Promise<void>): void }): Promise<DrayContainerdProcess> {
-  const d = await startDrayContainerd();
-  t.after(() => d.cleanup());
-  return d;
-}
+const withDaemon = withDrayContainerd;
 
 test('content: write in chunks, info, read (ranges), labels, list, delete', async (t) => {
   const d = await withDaemon(t);

@@ -10,12 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { needsRoot } from '../support/root.ts';
-import { startDrayContainerd, type DrayContainerdProcess } from '../support/dray-containerd.ts';
+import { hasCode, startDrayContainerd, type DrayContainerdProcess } from '../support/dray-containerd.ts';
 import { buildBusyboxRootfs } from '../images/busybox-rootfs.ts';
 import { runtimes } from '../shim/support.ts';
 import { SupervisorError, type Envelope, type SupervisorClient } from '../../src/supervisor/client/index.ts';
 
-const hasCode = (c: status) => (err: unknown): boolean => err instanceof SupervisorError && err.code === c;
 
 let fixture: { dir: string; rootfs: string; spec: Record<string, unknown> & { process: { args: string[]; terminal: boolean } } } | undefined;
 function base(): NonNullable<typeof fixture> {

@@ -4,7 +4,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SupervisorClient } from '../../src/supervisor/client/index.ts';
+import type { status } from '@grpc/grpc-js';
+import { SupervisorClient, SupervisorError } from '../../src/supervisor/client/index.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 
@@ -87,3 +88,13 @@ export async function startDrayContainerd(opts: { dir?: string; args?: string[];
   if (!existsSync(socket)) throw new Error('dray-containerd reported started without its socket');
   return proc;
 }
+
+/** A dray-containerd for one test, cleaned up after it. */
+export async function withDrayContainerd(t: { after(fn: () => Promise<void>): void }): Promise<DrayContainerdProcess> {
+  const d = await startDrayContainerd();
+  t.after(() => d.cleanup());
+  return d;
+}
+
+/** For assert.rejects: a SupervisorError with this status code. */
+export const hasCode = (code: status) => (err: unknown): boolean => err instanceof SupervisorError && err.code === code;

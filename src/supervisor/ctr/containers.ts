@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { UsageError, parseCommandLine, type FlagSpec } from '../../common/command-line.ts';
 import type { Container } from '../api/types.ts';
 import type { SupervisorClient } from '../client/client.ts';
-import { formatLabels, parseLabels, table, time } from './output.ts';
+import { formatLabels, parseLabels, table, time, listArgs, labelUpdate } from './output.ts';
 
 export const containersHelp = `Usage: dray-ctr containers COMMAND
 
@@ -47,9 +47,9 @@ export async function containersCommand(client: SupervisorClient, args: string[]
   const [sub, ...rest] = args;
   switch (sub) {
     case 'ls': case 'list': {
-      const { values, positionals } = parseCommandLine({ usage: '', description: '', flags: [{ name: 'quiet', short: 'q', type: 'boolean', description: '' }] }, rest);
-      const all = await client.containers.list(...positionals);
-      if (values['quiet']) { for (const c of all) out.write(c.id + '\n'); return 0; }
+      const { quiet, filters } = listArgs(rest);
+      const all = await client.containers.list(...filters);
+      if (quiet) { for (const c of all) out.write(c.id + '\n'); return 0; }
       table(out, ['CONTAINER', 'IMAGE', 'RUNTIME'], all.map((c) => [c.id, c.image || '-', c.runtime?.name ?? '-']));
       return 0;
     }
@@ -81,9 +81,8 @@ export async function containersCommand(client: SupervisorClient, args: string[]
     case 'label': {
       const [id, ...labels] = rest;
       if (!id || labels.length === 0) throw new UsageError('containers label: ID and at least one KEY=VALUE are required');
-      const parsed = parseLabels(labels);
-      const set = Object.fromEntries(Object.entries(parsed).filter(([, v]) => v !== ''));
-      const c = await client.containers.update({ id, labels: set }, Object.keys(parsed).map((k) => `labels.${k}`));
+      const { set, paths } = labelUpdate(labels);
+      const c = await client.containers.update({ id, labels: set }, paths);
       out.write(formatLabels(c.labels) + '\n');
       return 0;
     }

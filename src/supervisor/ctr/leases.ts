@@ -1,7 +1,7 @@
 // dray-ctr leases: ls, create, rm, resources.
 import { UsageError, parseCommandLine } from '../../common/command-line.ts';
 import type { SupervisorClient } from '../client/client.ts';
-import { formatLabels, parseLabels, table, time } from './output.ts';
+import { formatLabels, parseLabels, table, time, listArgs } from './output.ts';
 
 export const leasesHelp = `Usage: dray-ctr leases COMMAND
 
@@ -16,9 +16,9 @@ export async function leasesCommand(client: SupervisorClient, args: string[], ou
   const [sub, ...rest] = args;
   switch (sub) {
     case 'ls': case 'list': {
-      const { values, positionals } = parseCommandLine({ usage: '', description: '', flags: [{ name: 'quiet', short: 'q', type: 'boolean', description: '' }] }, rest);
-      const all = await client.leases.list(...positionals);
-      if (values['quiet']) { for (const l of all) out.write(l.id + '\n'); return 0; }
+      const { quiet, filters } = listArgs(rest);
+      const all = await client.leases.list(...filters);
+      if (quiet) { for (const l of all) out.write(l.id + '\n'); return 0; }
       table(out, ['ID', 'CREATED AT', 'LABELS'], all.map((l) => [l.id, time(l.createdAt), formatLabels(l.labels)]));
       return 0;
     }

@@ -1,7 +1,7 @@
 // dray-ctr namespaces: ls, create, rm, label.
-import { UsageError, parseCommandLine } from '../../common/command-line.ts';
+import { UsageError } from '../../common/command-line.ts';
 import type { SupervisorClient } from '../client/client.ts';
-import { formatLabels, parseLabels, table } from './output.ts';
+import { formatLabels, parseLabels, table, listArgs, labelUpdate } from './output.ts';
 
 export const namespacesHelp = `Usage: dray-ctr namespaces COMMAND
 
@@ -16,9 +16,9 @@ export async function namespacesCommand(client: SupervisorClient, args: string[]
   const [sub, ...rest] = args;
   switch (sub) {
     case 'ls': case 'list': {
-      const { values } = parseCommandLine({ usage: '', description: '', flags: [{ name: 'quiet', short: 'q', type: 'boolean', description: '' }] }, rest);
+      const { quiet } = listArgs(rest);
       const all = await client.namespaces.list();
-      if (values['quiet']) { for (const n of all) out.write(n.name + '\n'); return 0; }
+      if (quiet) { for (const n of all) out.write(n.name + '\n'); return 0; }
       table(out, ['NAME', 'LABELS'], all.map((n) => [n.name, formatLabels(n.labels)]));
       return 0;
     }
@@ -36,9 +36,8 @@ export async function namespacesCommand(client: SupervisorClient, args: string[]
     case 'label': {
       const [name, ...labels] = rest;
       if (!name || labels.length === 0) throw new UsageError('namespaces label: NAME and at least one KEY=VALUE are required');
-      const parsed = parseLabels(labels);
-      const set = Object.fromEntries(Object.entries(parsed).filter(([, v]) => v !== ''));
-      const n = await client.namespaces.update(name, set, Object.keys(parsed).map((k) => `labels.${k}`));
+      const { set, paths } = labelUpdate(labels);
+      const n = await client.namespaces.update(name, set, paths);
       out.write(formatLabels(n.labels) + '\n');
       return 0;
     }

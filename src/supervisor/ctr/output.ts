@@ -1,7 +1,7 @@
 // Output helpers of dray-ctr: aligned tables (as ctr prints them) and labels.
 import type { Labels, Timestamp } from '../api/types.ts';
 import { fromTimestamp } from '../api/types.ts';
-import { UsageError } from '../../common/command-line.ts';
+import { UsageError, parseCommandLine } from '../../common/command-line.ts';
 
 export function table(out: NodeJS.WritableStream, header: string[], rows: string[][]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -29,4 +29,16 @@ export function parseLabels(args: readonly string[]): Labels {
 
 export function time(t: Timestamp | null | undefined): string {
   return fromTimestamp(t)?.toISOString() ?? '-';
+}
+
+/** The `ls [-q] [FILTER…]` form every list command shares. */
+export function listArgs(args: string[]): { quiet: boolean; filters: string[] } {
+  const { values, positionals } = parseCommandLine({ usage: '', description: '', flags: [{ name: 'quiet', short: 'q', type: 'boolean', description: '' }] }, args);
+  return { quiet: values['quiet'] === true, filters: positionals };
+}
+
+/** `label ID KEY=VALUE…` as an update: the labels to set and the mask paths ("KEY=" removes KEY). */
+export function labelUpdate(args: readonly string[]): { set: Labels; paths: string[] } {
+  const parsed = parseLabels(args);
+  return { set: Object.fromEntries(Object.entries(parsed).filter(([, v]) => v !== '')), paths: Object.keys(parsed).map((k) => `labels.${k}`) };
 }

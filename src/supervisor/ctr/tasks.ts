@@ -1,7 +1,7 @@
 // dray-ctr tasks: ls, start (create + start), kill, wait, rm.
 import { UsageError, parseCommandLine } from '../../common/command-line.ts';
 import type { SupervisorClient } from '../client/client.ts';
-import { table } from './output.ts';
+import { table, listArgs } from './output.ts';
 import { constants } from 'node:os';
 
 export const tasksHelp = `Usage: dray-ctr tasks COMMAND
@@ -26,9 +26,9 @@ export async function tasksCommand(client: SupervisorClient, args: string[], out
   const [sub, ...rest] = args;
   switch (sub) {
     case 'ls': case 'list': {
-      const { values } = parseCommandLine({ usage: '', description: '', flags: [{ name: 'quiet', short: 'q', type: 'boolean', description: '' }] }, rest);
+      const { quiet } = listArgs(rest);
       const all = await client.tasks.list();
-      if (values['quiet']) { for (const t of all) out.write(t.id + '\n'); return 0; }
+      if (quiet) { for (const t of all) out.write(t.id + '\n'); return 0; }
       table(out, ['TASK', 'PID', 'STATUS'], all.map((t) => [t.id, String(t.pid), t.status]));
       return 0;
     }

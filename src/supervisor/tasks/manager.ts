@@ -277,9 +277,16 @@ export class TaskManager {
     if (t.client && !t.client.closed) {
       const s = await t.client.state();
       if (s.status !== 'stopped') throw failedPrecondition(`task ${id} is ${s.status}: kill it and wait for its exit first`);
-      const last = await t.client.delete();
+      const client = t.client;
+      const last = await client.delete();
       exit = { id: t.runtimeId, pid: last.pid, status: 'stopped', exitStatus: last.exitStatus ?? s.exitStatus ?? 0, exitedAt: last.exitedAt ?? s.exitedAt ?? '', oomKilled: last.oomKilled ?? false };
-      t.client.close();
+      // The shim exits after a delete and removes its socket: let it finish before its directory goes.
+      await new Promise<void>((resolve) => {
+        if (client.closed) { resolve(); return; }
+        const timer = setTimeout(resolve, 2000);
+        client.once('close', () => { clearTimeout(timer); resolve(); });
+      });
+      client.close();
     }
     this.release(t);
     const r = { pid: t.pid, exitStatus: exit?.exitStatus ?? 255, exitedAt: exit ? dateOf(exit.exitedAt) : undefined };
@@ -289,8 +296,9 @@ export class TaskManager {
 
   private release(t: Task): void {
     if (t.rootfsMounted) unmount(join(t.bundle, 'rootfs'));
-    rmSync(t.bundle, { recursive: true, force: true });
-    rmSync(t.stateDir, { recursive: true, force: true });
+    // maxRetries: a file the exiting shim writes meanwhile makes one pass fail with ENOTEMPTY.
+    rmSync(t.bundle, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
+    rmSync(t.stateDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
     if (!t.socketPath.startsWith(t.stateDir)) rmSync(t.socketPath, { force: true });
     this.tasks.delete(this.key(t.namespace, t.id));
   }
