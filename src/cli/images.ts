@@ -3,7 +3,7 @@
 import type { Cli } from './command.ts';
 import { CliError } from './command.ts';
 import { credentials, loadConfig, registryAuthHeader } from './config.ts';
-import { isTty, ProgressRenderer } from './progress.ts';
+import { showProgress } from './progress.ts';
 import { authKey, fullName, parseRef, ReferenceError, withDefaultTag, type ImageRef } from './reference.ts';
 
 export function parseImageRef(s: string): ImageRef {
@@ -24,12 +24,6 @@ export async function pullImage(cli: Cli, image: string, out: NodeJS.WritableStr
     query: { fromImage: fullName(ref), tag: ref.digest ?? ref.tag, platform: opts.platform || undefined },
     headers: { 'X-Registry-Auth': authHeaderFor(cli, ref) },
   });
-  const r = new ProgressRenderer(opts.quiet ? nullStream : out, !opts.quiet && isTty(out), termWidth(out));
-  await r.consume(res);
+  await showProgress(out, res, opts.quiet);
 }
 
-export function termWidth(out: NodeJS.WritableStream): number {
-  return (out as NodeJS.WriteStream).columns || 200;
-}
-
-const nullStream = { write: () => true } as unknown as NodeJS.WritableStream;

@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import { jsonStream } from './client/streams.ts';
 import type { JsonMessage } from './client/types.ts';
 import { humanSize } from './format/units.ts';
+import { StatusError } from './command.ts';
 
 export class StreamError extends Error {}
 
@@ -105,4 +106,21 @@ export class ProgressRenderer {
 
 export function isTty(s: NodeJS.WritableStream): boolean {
   return (s as NodeJS.WriteStream).isTTY === true;
+}
+
+export function termWidth(out: NodeJS.WritableStream): number {
+  return (out as NodeJS.WriteStream).columns || 200;
+}
+
+const discard = { write: () => true } as unknown as NodeJS.WritableStream;
+
+/** Renders a progress stream on out (nothing when quiet); an error message ends the command with status 1. */
+export async function showProgress(out: NodeJS.WritableStream, src: Readable, quiet = false): Promise<void> {
+  const r = new ProgressRenderer(quiet ? discard : out, !quiet && isTty(out), termWidth(out));
+  try {
+    await r.consume(src);
+  } catch (e) {
+    if (e instanceof StreamError) throw new StatusError(e.message, 1);
+    throw e;
+  }
 }

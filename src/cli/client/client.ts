@@ -5,6 +5,7 @@ import type { Agent as HttpAgent, IncomingMessage, OutgoingHttpHeaders, RequestO
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { Endpoint } from './host.ts';
+import { compareApiVersions } from '../../engine/api/api-version.ts';
 
 /** The newest API version this client speaks (docker CLI 28's). */
 export const CLIENT_API_VERSION = '1.50';
@@ -212,15 +213,6 @@ async function errorFrom(res: IncomingMessage): Promise<DaemonError> {
 
 /** The lower of two "1.xx" versions. */
 export function minVersion(a: string, b: string): string {
-  return compareVersions(a, b) <= 0 ? a : b;
+  return compareApiVersions(a, b) <= 0 ? a : b;
 }
 
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d < 0 ? -1 : 1;
-  }
-  return 0;
-}

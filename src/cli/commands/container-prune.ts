@@ -3,6 +3,7 @@ import type { Command } from '../command.ts';
 import { filtersJson } from '../filters.ts';
 import { humanSize } from '../format/units.ts';
 import { confirm } from '../prompt.ts';
+import { printDeleted } from '../prune.ts';
 
 export const command: Command = {
   use: 'prune [OPTIONS]',
@@ -15,7 +16,7 @@ export const command: Command = {
   async run(cli, f) {
     if (!f.bool('force') && !(await confirm(cli, 'WARNING! This will remove all stopped containers.'))) return;
     const r = await cli.client().json<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }>('POST', '/containers/prune', { query: { filters: filtersJson(f.list('filter')) } });
-    if (r.ContainersDeleted?.length) cli.out.write(`Deleted Containers:\n${r.ContainersDeleted.map((c) => `${c}\n`).join('')}\n`);
+    printDeleted(cli.out, 'Deleted Containers', r.ContainersDeleted);
     cli.out.write(`Total reclaimed space: ${humanSize(r.SpaceReclaimed)}\n`);
   },
 };

@@ -3,6 +3,7 @@ import type { Command } from '../command.ts';
 import { filtersJson } from '../filters.ts';
 import { humanSize } from '../format/units.ts';
 import { confirm } from '../prompt.ts';
+import { printDeletedImages, type DeletedImage } from '../prune.ts';
 
 export const command: Command = {
   use: 'prune [OPTIONS]',
@@ -18,12 +19,8 @@ export const command: Command = {
     const warning = all ? 'WARNING! This will remove all images without at least one container associated to them.' : 'WARNING! This will remove all dangling images.';
     if (!f.bool('force') && !(await confirm(cli, warning))) return;
     const filters = [...f.list('filter'), `dangling=${all ? 'false' : 'true'}`];
-    const r = await cli.client().json<{ ImagesDeleted: { Untagged?: string; Deleted?: string }[] | null; SpaceReclaimed: number }>('POST', '/images/prune', { query: { filters: filtersJson(filters) } });
-    if (r.ImagesDeleted?.length) {
-      cli.out.write('Deleted Images:\n');
-      for (const d of r.ImagesDeleted) cli.out.write(d.Untagged ? `untagged: ${d.Untagged}\n` : `deleted: ${d.Deleted}\n`);
-      cli.out.write('\n');
-    }
+    const r = await cli.client().json<{ ImagesDeleted: DeletedImage[] | null; SpaceReclaimed: number }>('POST', '/images/prune', { query: { filters: filtersJson(filters) } });
+    printDeletedImages(cli.out, r.ImagesDeleted);
     cli.out.write(`Total reclaimed space: ${humanSize(r.SpaceReclaimed)}\n`);
   },
 };

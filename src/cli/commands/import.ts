@@ -2,9 +2,9 @@
 import { createReadStream, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { Command } from '../command.ts';
-import { CliError, StatusError } from '../command.ts';
-import { isTty, ProgressRenderer, StreamError } from '../progress.ts';
-import { parseImageRef, termWidth } from '../images.ts';
+import { CliError } from '../command.ts';
+import { showProgress } from '../progress.ts';
+import { parseImageRef } from '../images.ts';
 import { fullName } from '../reference.ts';
 
 export const command: Command = {
@@ -35,12 +35,6 @@ export const command: Command = {
       query: { fromSrc, repo, tag, message: f.str('message') || undefined, changes: f.list('change'), platform: f.str('platform') || undefined },
       body,
     });
-    const r = new ProgressRenderer(cli.out, isTty(cli.out), termWidth(cli.out));
-    try {
-      await r.consume(res);
-    } catch (e) {
-      if (e instanceof StreamError) throw new StatusError(e.message, 1);
-      throw e;
-    }
+    await showProgress(cli.out, res);
   },
 };

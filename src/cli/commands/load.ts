@@ -1,9 +1,8 @@
 // dray load: POST /images/load from -i FILE or stdin.
 import { createReadStream, statSync } from 'node:fs';
 import type { Command } from '../command.ts';
-import { CliError, StatusError } from '../command.ts';
-import { isTty, ProgressRenderer, StreamError } from '../progress.ts';
-import { termWidth } from '../images.ts';
+import { CliError } from '../command.ts';
+import { isTty, showProgress } from '../progress.ts';
 
 export const command: Command = {
   use: 'load [OPTIONS]',
@@ -21,12 +20,6 @@ export const command: Command = {
     const body = file ? createReadStream(file) : process.stdin;
     const quiet = f.bool('quiet') || !isTty(cli.out);
     const res = await cli.client().request('POST', '/images/load', { query: { quiet }, body });
-    const r = new ProgressRenderer(cli.out, isTty(cli.out), termWidth(cli.out));
-    try {
-      await r.consume(res);
-    } catch (e) {
-      if (e instanceof StreamError) throw new StatusError(e.message, 1);
-      throw e;
-    }
+    await showProgress(cli.out, res);
   },
 };

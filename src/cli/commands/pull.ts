@@ -1,7 +1,6 @@
 // dray pull: POST /images/create with docker's progress output.
 import type { Command } from '../command.ts';
 import { pullImage, parseImageRef } from '../images.ts';
-import { StreamError } from '../progress.ts';
 import { fullString, withDefaultTag } from '../reference.ts';
 import { StatusError } from '../command.ts';
 
@@ -22,12 +21,7 @@ export const command: Command = {
     const all = f.bool('all-tags');
     if (all && (ref.tag !== undefined || ref.digest !== undefined)) throw new StatusError('tag can\'t be used with --all-tags/-a', 1);
     if (!all && ref.tag === undefined && ref.digest === undefined && !f.bool('quiet')) cli.out.write('Using default tag: latest\n');
-    try {
-      await pullImage(cli, args[0]!, cli.out, { all, platform: f.str('platform'), quiet: f.bool('quiet') });
-    } catch (e) {
-      if (e instanceof StreamError) throw new StatusError(e.message, 1);
-      throw e;
-    }
+    await pullImage(cli, args[0]!, cli.out, { all, platform: f.str('platform'), quiet: f.bool('quiet') });
     cli.out.write(`${all ? `${ref.domain}/${ref.path}` : fullString(withDefaultTag(ref))}\n`);
   },
 };

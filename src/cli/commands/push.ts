@@ -1,8 +1,7 @@
 // dray push: POST /images/{name}/push with the registry credentials and docker's progress.
 import type { Command } from '../command.ts';
-import { StatusError } from '../command.ts';
-import { authHeaderFor, parseImageRef, termWidth } from '../images.ts';
-import { isTty, ProgressRenderer, StreamError } from '../progress.ts';
+import { authHeaderFor, parseImageRef } from '../images.ts';
+import { showProgress } from '../progress.ts';
 import { familiarName, fullName } from '../reference.ts';
 
 export const command: Command = {
@@ -28,13 +27,7 @@ export const command: Command = {
       headers: { 'X-Registry-Auth': authHeaderFor(cli, ref) },
     });
     const quiet = f.bool('quiet');
-    const r = new ProgressRenderer(quiet ? { write: () => true } as unknown as NodeJS.WritableStream : cli.out, !quiet && isTty(cli.out), termWidth(cli.out));
-    try {
-      await r.consume(res);
-    } catch (e) {
-      if (e instanceof StreamError) throw new StatusError(e.message, 1);
-      throw e;
-    }
+    await showProgress(cli.out, res, quiet);
     if (quiet) cli.out.write(`${familiarName(ref)}${tag ? `:${tag}` : ''}\n`);
   },
 };

@@ -43,7 +43,7 @@ export const command: Command = {
         const msg = e instanceof DaemonError ? `Error response from daemon: ${e.message}` : e.message;
         throw new StatusError(`${cli.prog}: ${msg}\n\nRun '${cli.commandPath} --help' for more information`, 125);
       }
-      if (e instanceof Error && e.name === 'StreamError') throw new StatusError(`${cli.prog}: ${e.message}`, 125);
+      if (e instanceof StatusError) throw new StatusError(`${cli.prog}: ${e.message}`, 125);
       throw e;
     }
     if (detach) {

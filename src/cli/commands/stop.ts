@@ -1,21 +1,10 @@
-// dray stop: Stop one or more running containers.
-import type { Command } from '../command.ts';
-import { enc, forEach } from '../each.ts';
+// dray stop: stop one or more running containers.
+import { containerVerb, STOP_FLAGS, stopQuery } from '../each.ts';
 
-export const command: Command = {
+export const command = containerVerb({
+  action: 'stop',
   use: 'stop [OPTIONS] CONTAINER [CONTAINER...]',
   short: 'Stop one or more running containers',
-  aliases: ['dray container stop', 'dray stop'],
-  flags: [
-    { name: 'signal', short: 's', type: 'string', usage: 'Signal to send to the container' },
-    { name: 'time', short: 't', type: 'int', usage: 'Seconds to wait before killing the container' },
-  ],
-  minArgs: 1,
-  async run(cli, f, args) {
-    void f;
-    await forEach(cli, args, async (name) => {
-      await cli.client().call('POST', `/containers/${enc(name)}/stop`, { query: { signal: f.str('signal') || undefined, t: f.changed('time') ? f.int('time') : undefined } });
-      return name;
-    });
-  },
-};
+  flags: STOP_FLAGS,
+  query: stopQuery,
+});

@@ -3,6 +3,7 @@ import type { Command } from '../command.ts';
 import { filtersJson } from '../filters.ts';
 import { humanSize } from '../format/units.ts';
 import { confirm } from '../prompt.ts';
+import { printDeleted, printDeletedImages, type DeletedImage } from '../prune.ts';
 
 export const command: Command = {
   use: 'prune [OPTIONS]',
@@ -26,22 +27,18 @@ export const command: Command = {
     let total = 0;
     const c = await api.json<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }>('POST', '/containers/prune', { query: { filters } });
     total += c.SpaceReclaimed ?? 0;
-    if (c.ContainersDeleted?.length) cli.out.write(`Deleted Containers:\n${c.ContainersDeleted.map((x) => `${x}\n`).join('')}\n`);
+    printDeleted(cli.out, 'Deleted Containers', c.ContainersDeleted);
     const n = await api.json<{ NetworksDeleted: string[] | null }>('POST', '/networks/prune', { query: { filters } });
-    if (n.NetworksDeleted?.length) cli.out.write(`Deleted Networks:\n${n.NetworksDeleted.map((x) => `${x}\n`).join('')}\n`);
+    printDeleted(cli.out, 'Deleted Networks', n.NetworksDeleted);
     if (f.bool('volumes')) {
       const v = await api.json<{ VolumesDeleted: string[] | null; SpaceReclaimed: number }>('POST', '/volumes/prune', { query: { filters } });
       total += v.SpaceReclaimed ?? 0;
-      if (v.VolumesDeleted?.length) cli.out.write(`Deleted Volumes:\n${v.VolumesDeleted.map((x) => `${x}\n`).join('')}\n`);
+      printDeleted(cli.out, 'Deleted Volumes', v.VolumesDeleted);
     }
     const imgFilters = filtersJson([...f.list('filter'), `dangling=${all ? 'false' : 'true'}`]);
-    const i = await api.json<{ ImagesDeleted: { Untagged?: string; Deleted?: string }[] | null; SpaceReclaimed: number }>('POST', '/images/prune', { query: { filters: imgFilters } });
+    const i = await api.json<{ ImagesDeleted: DeletedImage[] | null; SpaceReclaimed: number }>('POST', '/images/prune', { query: { filters: imgFilters } });
     total += i.SpaceReclaimed ?? 0;
-    if (i.ImagesDeleted?.length) {
-      cli.out.write('Deleted Images:\n');
-      for (const d of i.ImagesDeleted) cli.out.write(d.Untagged ? `untagged: ${d.Untagged}\n` : `deleted: ${d.Deleted}\n`);
-      cli.out.write('\n');
-    }
+    printDeletedImages(cli.out, i.ImagesDeleted);
     cli.out.write(`Total reclaimed space: ${humanSize(total)}\n`);
   },
 };

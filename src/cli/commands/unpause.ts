@@ -1,18 +1,8 @@
-// dray unpause: Unpause all processes within one or more containers.
-import type { Command } from '../command.ts';
-import { enc, forEach } from '../each.ts';
+// dray unpause: unpause all processes within one or more containers.
+import { containerVerb } from '../each.ts';
 
-export const command: Command = {
+export const command = containerVerb({
+  action: 'unpause',
   use: 'unpause CONTAINER [CONTAINER...]',
   short: 'Unpause all processes within one or more containers',
-  aliases: ['dray container unpause', 'dray unpause'],
-  flags: [],
-  minArgs: 1,
-  async run(cli, f, args) {
-    void f;
-    await forEach(cli, args, async (name) => {
-      await cli.client().call('POST', `/containers/${enc(name)}/unpause`);
-      return name;
-    });
-  },
-};
+});
