@@ -20,12 +20,16 @@ export const unimplemented = (msg: string): ApiError => new ApiError(status.UNIM
 /**
  * The status code for any thrown value: ApiError's own; the images
  * library's typed errors (ContentError, SnapshotError: string codes;
- * ManifestError: bad input); common Node error codes; else INTERNAL.
+ * ManifestError: bad input); the shim client's; common Node error codes;
+ * else INTERNAL.
  */
 export function statusOf(err: unknown): status {
   if (err instanceof ApiError) return err.code;
   const e = err as { code?: unknown; name?: unknown } | null;
   if (e?.name === 'ManifestError') return status.INVALID_ARGUMENT;
+  // dray-shim: it refused (the process's state does not allow it), or it is gone.
+  if (e?.name === 'ShimError') return status.FAILED_PRECONDITION;
+  if (e?.name === 'ShimConnectionError') return status.UNAVAILABLE;
   const code = e?.code;
   if (typeof code === 'number' && code >= 0 && code <= 16) return code as status;
   switch (code) {

@@ -193,3 +193,26 @@ test('dray-ctr tasks: start in the foreground returns the exit status; ls, kill,
   assert.equal(ctr('t', 'rm', 'zz').status, 0);
   assert.match(ctr('t', 'kill', '-s', 'NOPE', 'zz').stderr, /unknown signal/);
 });
+
+test('a shim killed under its running container: the task reads UNKNOWN and delete removes the container', needsRoot, async (t) => {
+  const d = await withDaemon(t);
+  const c = d.client();
+  await c.containers.create({ id: 'orphan', runtime: { name: 'runc' }, spec: specFor(['sleep', '1000']) });
+  const { pid } = await c.tasks.create('orphan');
+  await c.tasks.start('orphan');
+  const shims = readdirSync('/proc').filter((e) => /^\d+$/.test(e)).filter((e) => {
+    try { return readFileSync(`/proc/${e}/comm`, 'utf8').trim() === 'dray-shim' && readFileSync(`/proc/${e}/cmdline`, 'utf8').includes(d.execRoot); } catch { return false; }
+  });
+  assert.equal(shims.length, 1);
+  process.kill(Number(shims[0]), 'SIGKILL');
+  let state = '';
+  for (let i = 0; i < 200 && state !== 'UNKNOWN'; i++) { state = (await c.tasks.get('orphan')).status; await new Promise((r) => setTimeout(r, 20)); }
+  assert.equal(state, 'UNKNOWN');
+  process.kill(pid, 0); // the container outlived its shim
+  await assert.rejects(c.tasks.kill('orphan', 9), (e: unknown) => hasCode(status.FAILED_PRECONDITION)(e) || hasCode(status.UNAVAILABLE)(e), 'FAILED_PRECONDITION or UNAVAILABLE: the shim is gone');
+  await c.tasks.delete('orphan');
+  let gone = false;
+  for (let i = 0; i < 200 && !gone; i++) { try { process.kill(pid, 0); await new Promise((r) => setTimeout(r, 20)); } catch { gone = true; } }
+  assert.ok(gone, 'delete took the orphaned container down');
+  await c.containers.delete('orphan');
+});

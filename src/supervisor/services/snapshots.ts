@@ -3,6 +3,7 @@
 // key is "<namespace>/<key>" (a namespace cannot contain "/"), so one
 // namespace neither sees nor touches another's snapshots.
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Labels, Timestamp } from '../api/types.ts';
 import { toTimestamp } from '../api/types.ts';
@@ -36,10 +37,13 @@ export class Snapshotters {
     return s;
   }
 
-  /** How many snapshots namespace holds, over the snapshotters opened so far. */
+  /** How many snapshots namespace holds, in every snapshotter that has a directory (opened now if need be). */
   count(namespace: string): number {
     let n = 0;
-    for (const s of this.open.values()) s.walk((i) => { if (i.key.startsWith(namespace + '/')) n++; });
+    for (const name of SNAPSHOTTERS) {
+      if (!this.open.has(name) && !existsSync(join(this.root, name))) continue;
+      this.get(name).walk((i) => { if (i.key.startsWith(namespace + '/')) n++; });
+    }
     return n;
   }
 

@@ -3,6 +3,7 @@
 // mounted from its snapshot), launches the shim with the container's
 // runtime, keeps a connection to it, turns shim exits into /tasks/exit
 // events, and re-adopts the shims it finds when the daemon restarts.
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import type { Snapshotters } from '../services/snapshots.ts';
 import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../errors.ts';
 import { validateIdentifier } from '../identifiers.ts';
 import { launchShim, ShimLaunchError } from '../../shim/launch.ts';
-import { ShimClient, type ShimExit, type ShimProcessState } from '../../shim/client.ts';
+import { ShimClient, ShimConnectionError, type ShimExit, type ShimProcessState } from '../../shim/client.ts';
 import { adoptShim } from '../../shim/adopt.ts';
 import { mountAll, unmount } from '../../images/snapshots/mount.ts';
 import type { Mount } from '../../images/snapshots/types.ts';
@@ -21,7 +22,7 @@ import { runtimeBinary, runtimeKey } from './runtimes.ts';
 import { execOutput, initLog } from './io.ts';
 
 /** What the state dir's task.json keeps, so a restarted daemon finds the task again. */
-interface TaskFile { namespace: string; id: string; runtimeId: string; bundle: string; socketPath: string; rootfsMounted: boolean }
+interface TaskFile { namespace: string; id: string; runtimeId: string; bundle: string; socketPath: string; rootfsMounted: boolean; runtime: string; runtimeRoot: string }
 
 interface Task extends TaskFile {
   stateDir: string;
@@ -144,7 +145,7 @@ export class TaskManager {
         if (err instanceof ShimLaunchError) throw failedPrecondition(`task ${id}: the runtime could not create the container: ${err.message}`);
         throw err;
       }
-      const file: TaskFile = { namespace: ns, id, runtimeId, bundle, socketPath, rootfsMounted: mounted };
+      const file: TaskFile = { namespace: ns, id, runtimeId, bundle, socketPath, rootfsMounted: mounted, runtime, runtimeRoot };
       writeFileSync(join(stateDir, 'task.json'), JSON.stringify(file));
       const client = await ShimClient.connect(socketPath);
       const t: Task = { ...file, stateDir, pid: launched.pid, terminal, client, exit: null, pendingExecs: new Map() };
@@ -235,12 +236,19 @@ export class TaskManager {
 
   async get(ns: string, id: string, execId: string): Promise<ProcessView> {
     const t = this.task(ns, id);
-    if (!t.client || t.client.closed) {
+    const gone = (): ProcessView => {
       if (execId) throw notFound(`exec ${JSON.stringify(execId)}: the shim of task ${id} is gone`);
       return { containerId: id, id, pid: t.pid, status: t.exit ? 'STOPPED' : 'UNKNOWN', terminal: t.terminal, exitStatus: t.exit?.exitStatus ?? 0, exitedAt: t.exit ? dateOf(t.exit.exitedAt) : undefined };
-    }
+    };
+    if (!t.client || t.client.closed) return gone();
     if (execId && t.pendingExecs.has(execId)) return { containerId: id, id: execId, pid: 0, status: 'CREATED', terminal: t.pendingExecs.get(execId)!.terminal, exitStatus: 0, exitedAt: undefined };
-    const s = execId ? await t.client.processState(execId) : await t.client.state();
+    let s: ShimProcessState;
+    try {
+      s = execId ? await t.client.processState(execId) : await t.client.state();
+    } catch (err) {
+      if (err instanceof ShimConnectionError) return gone();
+      throw err;
+    }
     return { containerId: id, id: execId || id, pid: s.pid, status: statusOf(s.status), terminal: t.terminal, exitStatus: s.exitStatus ?? 0, exitedAt: s.exitedAt ? dateOf(s.exitedAt) : undefined };
   }
 
@@ -287,6 +295,9 @@ export class TaskManager {
         client.once('close', () => { clearTimeout(timer); resolve(); });
       });
       client.close();
+    } else {
+      // The shim died: the runtime may still hold the container (even a running one).
+      await forceDelete(t);
     }
     this.release(t);
     const r = { pid: t.pid, exitStatus: exit?.exitStatus ?? 255, exitedAt: exit ? dateOf(exit.exitedAt) : undefined };
@@ -349,6 +360,14 @@ export class TaskManager {
   close(): void {
     for (const t of this.tasks.values()) t.client?.close();
   }
+}
+
+/** `runtime delete --force`, for a task whose shim is gone; failures are logged by the caller's result, not thrown. */
+function forceDelete(t: TaskFile): Promise<void> {
+  if (!t.runtime) return Promise.resolve();
+  return new Promise((resolve) => {
+    execFile(t.runtime, ['--root', t.runtimeRoot, 'delete', '--force', t.runtimeId], { timeout: 30_000 }, () => resolve());
+  });
 }
 
 function safeReaddir(dir: string): string[] {
