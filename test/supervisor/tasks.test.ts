@@ -118,8 +118,21 @@ test('exec into a running task, kill, and errors with their codes', needsRoot, a
   await assert.rejects(c.tasks.exec('svc', 'bad/id', { args: ['true'] }), hasCode(status.INVALID_ARGUMENT));
   await assert.rejects(c.tasks.start('svc', 'nope'), hasCode(status.NOT_FOUND));
 
+  // pause/resume with the runtime's verbs, pids from its ps
+  const { ready, events } = await collect(c, 2, 'topic~=^/tasks/(paused|resumed)$');
+  await ready;
+  const pids = await c.tasks.pids('svc');
+  assert.ok(pids.includes((await c.tasks.get('svc')).pid), `${pids}`);
+  await c.tasks.pause('svc');
+  assert.equal((await c.tasks.get('svc')).status, 'PAUSED');
+  await assert.rejects(c.tasks.pause('svc'), hasCode(status.FAILED_PRECONDITION));
+  await c.tasks.resume('svc');
+  assert.equal((await c.tasks.get('svc')).status, 'RUNNING');
+  assert.deepEqual((await events).map((e) => e.topic), ['/tasks/paused', '/tasks/resumed']);
+
   await c.tasks.kill('svc', 9);
   assert.equal((await c.tasks.wait('svc')).exitStatus, 137);
+  await assert.rejects(c.tasks.pause('svc'), hasCode(status.FAILED_PRECONDITION));
   await assert.rejects(c.tasks.exec('svc', 'late', { args: ['true'], cwd: '/' }).then(() => c.tasks.start('svc', 'late')), (e: unknown) => e instanceof SupervisorError && e.code !== status.OK, 'no exec into a stopped task');
   await c.tasks.delete('svc');
 
@@ -132,7 +145,7 @@ test('exec into a running task, kill, and errors with their codes', needsRoot, a
   await c.tasks.delete('nobin').catch(() => {});
   await assert.rejects(c.tasks.get('nobin'), hasCode(status.NOT_FOUND));
   assert.deepEqual(readdirSync(join(d.execRoot, 'bundles', 'default')), [], 'a failed create leaves no bundle');
-  for (const m of ['pause', 'resume']) {
+  for (const m of ['update', 'metrics', 'checkpoint']) {
     const raw = c.raw('tasks') as unknown as Record<string, (req: object, md: import('@grpc/grpc-js').Metadata, cb: (e: { code: number } | null) => void) => void>;
     const md = new (await import('@grpc/grpc-js')).Metadata();
     md.set('dray-namespace', 'default');

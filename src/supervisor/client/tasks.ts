@@ -54,6 +54,18 @@ export class TasksApi {
     return this.c.unary('tasks', 'DeleteProcess', { containerId, execId });
   }
 
+  async pause(containerId: string): Promise<void> {
+    await this.c.unary('tasks', 'Pause', { containerId });
+  }
+
+  async resume(containerId: string): Promise<void> {
+    await this.c.unary('tasks', 'Resume', { containerId });
+  }
+
+  async pids(containerId: string): Promise<number[]> {
+    return (await this.c.unary<{ processes: { pid: number }[] }>('tasks', 'ListPids', { containerId })).processes.map((p) => p.pid);
+  }
+
   async resize(containerId: string, width: number, height: number, execId = ''): Promise<void> {
     await this.c.unary('tasks', 'ResizePty', { containerId, execId, width, height });
   }

@@ -1,7 +1,6 @@
 // dray.services.tasks.v1.Tasks over the task manager (dray-shim per task).
-// Pause, Resume, ListPids, Update and Metrics need runtime verbs the shim
-// does not relay yet, and Checkpoint is not supported: they answer
-// UNIMPLEMENTED with why.
+// Update and Metrics are not wired yet and Checkpoint is not supported:
+// they answer UNIMPLEMENTED with why.
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { toTimestamp } from '../api/types.ts';
 import { unimplemented } from '../errors.ts';
@@ -59,9 +58,9 @@ export function tasksService(d: ServiceDeps, tasks: TaskManager): UntypedService
       const r = await tasks.wait(call.namespace(), req.containerId, req.execId);
       return { exitStatus: r.exitStatus, exitedAt: r.exitedAt ? toTimestamp(r.exitedAt) : null };
     }),
-    Pause: notYet('Pause', 'the shim does not relay pause yet'),
-    Resume: notYet('Resume', 'the shim does not relay resume yet'),
-    ListPids: notYet('ListPids', 'the shim does not relay ps yet'),
+    Pause: unary(d.rpc, m('Pause'), async (req: { containerId: string }, call) => { await tasks.pause(call.namespace(), req.containerId, true); return {}; }),
+    Resume: unary(d.rpc, m('Resume'), async (req: { containerId: string }, call) => { await tasks.pause(call.namespace(), req.containerId, false); return {}; }),
+    ListPids: unary(d.rpc, m('ListPids'), async (req: { containerId: string }, call) => ({ processes: (await tasks.pids(call.namespace(), req.containerId)).map((pid) => ({ pid, info: null })) })),
     Update: notYet('Update', 'resource updates are not relayed by the shim yet'),
     Metrics: notYet('Metrics', 'cgroup metrics are not wired in yet'),
     Checkpoint: notYet('Checkpoint', 'checkpoint/restore is not supported by Dray'),

@@ -31,6 +31,8 @@ interface Task extends TaskFile {
   /** null: the shim is gone (its recorded exit, if any, is in exit). */
   client: ShimClient | null;
   exit: ShimExit | null;
+  /** paused through this daemon (the shim reports a paused container as running) */
+  paused: boolean;
   /** execs added (Exec) but not started yet: their process spec path and io */
   pendingExecs: Map<string, { path: string; terminal: boolean; stdin: boolean; stdout?: string; stderr?: string }>;
 }
@@ -39,7 +41,7 @@ export interface ProcessView {
   containerId: string;
   id: string;
   pid: number;
-  status: 'CREATED' | 'RUNNING' | 'STOPPED' | 'UNKNOWN';
+  status: 'CREATED' | 'RUNNING' | 'STOPPED' | 'PAUSED' | 'UNKNOWN';
   terminal: boolean;
   exitStatus: number;
   exitedAt: Date | undefined;
@@ -148,7 +150,7 @@ export class TaskManager {
       const file: TaskFile = { namespace: ns, id, runtimeId, bundle, socketPath, rootfsMounted: mounted, runtime, runtimeRoot };
       writeFileSync(join(stateDir, 'task.json'), JSON.stringify(file));
       const client = await ShimClient.connect(socketPath);
-      const t: Task = { ...file, stateDir, pid: launched.pid, terminal, client, exit: null, pendingExecs: new Map() };
+      const t: Task = { ...file, stateDir, pid: launched.pid, terminal, client, exit: null, paused: false, pendingExecs: new Map() };
       this.watch(t);
       this.tasks.set(key, t);
       this.d.bus.publish(ns, '/tasks/create', 'TaskCreate', { containerId: id, bundle, pid: launched.pid, io: { stdout: log.path, terminal } });
@@ -249,13 +251,38 @@ export class TaskManager {
       if (err instanceof ShimConnectionError) return gone();
       throw err;
     }
-    return { containerId: id, id: execId || id, pid: s.pid, status: statusOf(s.status), terminal: t.terminal, exitStatus: s.exitStatus ?? 0, exitedAt: s.exitedAt ? dateOf(s.exitedAt) : undefined };
+    const st = !execId && t.paused && s.status === 'running' ? 'PAUSED' : statusOf(s.status);
+    return { containerId: id, id: execId || id, pid: s.pid, status: st, terminal: t.terminal, exitStatus: s.exitStatus ?? 0, exitedAt: s.exitedAt ? dateOf(s.exitedAt) : undefined };
   }
 
   async list(ns: string): Promise<ProcessView[]> {
     const out: ProcessView[] = [];
     for (const t of this.tasks.values()) if (t.namespace === ns) out.push(await this.get(ns, t.id, ''));
     return out.sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  /** Freezes (pause) or thaws (resume) the container with its runtime's own verb. */
+  async pause(ns: string, id: string, pause: boolean): Promise<void> {
+    const t = this.task(ns, id);
+    const c = this.live(t);
+    const s = await c.state();
+    if (s.status !== 'running') throw failedPrecondition(`task ${id} is ${s.status}: only a running task can be ${pause ? 'paused' : 'resumed'}`);
+    if (t.paused === pause) throw failedPrecondition(`task ${id} is ${pause ? 'already paused' : 'not paused'}`);
+    await runRuntime(t, [pause ? 'pause' : 'resume', t.runtimeId]);
+    t.paused = pause;
+    if (pause) this.d.bus.publish(ns, '/tasks/paused', 'TaskPaused', { containerId: id });
+    else this.d.bus.publish(ns, '/tasks/resumed', 'TaskResumed', { containerId: id });
+  }
+
+  /** The container's processes, from its runtime's `ps`. */
+  async pids(ns: string, id: string): Promise<number[]> {
+    const t = this.task(ns, id);
+    this.live(t);
+    const out = await runRuntime(t, ['ps', '--format', 'json', t.runtimeId]);
+    let pids: unknown;
+    try { pids = JSON.parse(out || '[]'); } catch { throw new Error(`task ${id}: the runtime's ps printed no JSON: ${out.slice(0, 200)}`); }
+    if (!Array.isArray(pids) || pids.some((p) => typeof p !== 'number')) throw new Error(`task ${id}: the runtime's ps printed no list of pids`);
+    return pids as number[];
   }
 
   async resize(ns: string, id: string, execId: string, width: number, height: number): Promise<void> {
@@ -334,7 +361,7 @@ export class TaskManager {
           continue;
         }
         const a = await adoptShim(stateDir, file.socketPath, 2000);
-        const t: Task = { ...file, stateDir, pid: 0, terminal: false, client: null, exit: null, pendingExecs: new Map() };
+        const t: Task = { ...file, stateDir, pid: 0, terminal: false, client: null, exit: null, paused: false, pendingExecs: new Map() };
         if (a.alive) {
           t.client = a.client;
           t.pid = a.state.pid;
@@ -360,6 +387,16 @@ export class TaskManager {
   close(): void {
     for (const t of this.tasks.values()) t.client?.close();
   }
+}
+
+/** Runs one runtime verb on the task's container; a failure is FAILED_PRECONDITION with the runtime's words. */
+function runRuntime(t: TaskFile, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(t.runtime, ['--root', t.runtimeRoot, ...args], { timeout: 30_000, maxBuffer: 4 << 20 }, (err, stdout, stderr) => {
+      if (err) reject(failedPrecondition(`${args[0]}: ${(stderr || err.message).trim().split('\n').pop()}`));
+      else resolve(stdout);
+    });
+  });
 }
 
 /** `runtime delete --force`, for a task whose shim is gone; failures are logged by the caller's result, not thrown. */
