@@ -216,6 +216,18 @@ test('images, tag, push, rmi, pull (also by run), save and load, through the har
     assert.match(r.stderr, new RegExp(`^Unable to find image '${reg.host}/${cli}/bb:1' locally\n1: Pulling from ${cli}/bb\n`));
     await d.docker(['rmi', `${reg.host}/${cli}/bb:1`]);
   }
+  // On a terminal, pull draws one line per layer and rewrites it in place (cursor up, clear line).
+  // (A layer of its own, so that dockerd has to download it again.)
+  await d.docker(['run', '--name', 'cli-tty-layer', 'busybox', 'sh', '-c', 'head -c 300000 /dev/urandom > /blob']);
+  await d.docker(['commit', 'cli-tty-layer', `${reg.host}/tty/bb:1`]);
+  await d.docker(['rm', 'cli-tty-layer']);
+  await d.docker(['push', `${reg.host}/tty/bb:1`]);
+  await d.docker(['rmi', `${reg.host}/tty/bb:1`]);
+  const tty = await execCommand('script', ['-qec', `${DRAY} pull ${reg.host}/tty/bb:1`, '/dev/null'], { env: d.cliEnv, timeoutMs: 60_000 });
+  assert.equal(tty.code, 0, tty.stdout);
+  assert.match(tty.stdout, /\x1b\[1A\r?\x1b\[2K\r[0-9a-f]{12}: Pull complete/);
+  assert.match(tty.stdout, /Status: Downloaded newer image for /);
+  await d.docker(['rmi', `${reg.host}/tty/bb:1`]);
   for (const cli of CLIS) {
     const file = join(work, `${cli}-save.tar`);
     assert.equal((await run(cli, ['save', '-o', file, 'busybox'])).code, 0);
