@@ -128,6 +128,13 @@ test('exec into a running task, kill, and errors with their codes', needsRoot, a
   await assert.rejects(c.tasks.pause('svc'), hasCode(status.FAILED_PRECONDITION));
   await c.tasks.resume('svc');
   assert.equal((await c.tasks.get('svc')).status, 'RUNNING');
+  await c.tasks.update('svc', { pids: { limit: 77 } });
+  // cgroup v1 (a pids hierarchy) or v2 (the unified one)
+  const lines = readFileSync(`/proc/${(await c.tasks.get('svc')).pid}/cgroup`, 'utf8').split('\n');
+  const v1 = lines.find((l) => /^\d+:pids:/.test(l));
+  const pidsMax = v1 ? `/sys/fs/cgroup/pids${v1.split(':')[2]}/pids.max` : `/sys/fs/cgroup${lines.find((l) => l.startsWith('0::'))!.slice(3)}/pids.max`;
+  assert.equal(readFileSync(pidsMax, 'utf8').trim(), '77', 'the runtime applied the new limit');
+  await assert.rejects(c.tasks.update('svc', [1] as unknown as object), hasCode(status.INVALID_ARGUMENT));
   assert.deepEqual((await events).map((e) => e.topic), ['/tasks/paused', '/tasks/resumed']);
 
   await c.tasks.kill('svc', 9);
@@ -145,7 +152,7 @@ test('exec into a running task, kill, and errors with their codes', needsRoot, a
   await c.tasks.delete('nobin').catch(() => {});
   await assert.rejects(c.tasks.get('nobin'), hasCode(status.NOT_FOUND));
   assert.deepEqual(readdirSync(join(d.execRoot, 'bundles', 'default')), [], 'a failed create leaves no bundle');
-  for (const m of ['update', 'metrics', 'checkpoint']) {
+  for (const m of ['metrics', 'checkpoint']) {
     const raw = c.raw('tasks') as unknown as Record<string, (req: object, md: import('@grpc/grpc-js').Metadata, cb: (e: { code: number } | null) => void) => void>;
     const md = new (await import('@grpc/grpc-js')).Metadata();
     md.set('dray-namespace', 'default');

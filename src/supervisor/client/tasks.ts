@@ -62,6 +62,11 @@ export class TasksApi {
     await this.c.unary('tasks', 'Resume', { containerId });
   }
 
+  /** New OCI LinuxResources for the running container. */
+  async update(containerId: string, resources: object): Promise<void> {
+    await this.c.unary('tasks', 'Update', { containerId, resources: Buffer.from(JSON.stringify(resources)) });
+  }
+
   async pids(containerId: string): Promise<number[]> {
     return (await this.c.unary<{ processes: { pid: number }[] }>('tasks', 'ListPids', { containerId })).processes.map((p) => p.pid);
   }

@@ -1,6 +1,6 @@
 // dray.services.tasks.v1.Tasks over the task manager (dray-shim per task).
-// Update and Metrics are not wired yet and Checkpoint is not supported:
-// they answer UNIMPLEMENTED with why.
+// Metrics is not wired yet and Checkpoint is not supported: they answer
+// UNIMPLEMENTED with why.
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { toTimestamp } from '../api/types.ts';
 import { unimplemented } from '../errors.ts';
@@ -61,7 +61,7 @@ export function tasksService(d: ServiceDeps, tasks: TaskManager): UntypedService
     Pause: unary(d.rpc, m('Pause'), async (req: { containerId: string }, call) => { await tasks.pause(call.namespace(), req.containerId, true); return {}; }),
     Resume: unary(d.rpc, m('Resume'), async (req: { containerId: string }, call) => { await tasks.pause(call.namespace(), req.containerId, false); return {}; }),
     ListPids: unary(d.rpc, m('ListPids'), async (req: { containerId: string }, call) => ({ processes: (await tasks.pids(call.namespace(), req.containerId)).map((pid) => ({ pid, info: null })) })),
-    Update: notYet('Update', 'resource updates are not relayed by the shim yet'),
+    Update: unary(d.rpc, m('Update'), async (req: { containerId: string; resources: Buffer }, call) => { await tasks.update(call.namespace(), req.containerId, req.resources); return {}; }),
     Metrics: notYet('Metrics', 'cgroup metrics are not wired in yet'),
     Checkpoint: notYet('Checkpoint', 'checkpoint/restore is not supported by Dray'),
   };

@@ -274,6 +274,16 @@ export class TaskManager {
     else this.d.bus.publish(ns, '/tasks/resumed', 'TaskResumed', { containerId: id });
   }
 
+  /** New OCI Linux resources (JSON) for a running container: the runtime's `update --resources -`. */
+  async update(ns: string, id: string, resources: Buffer): Promise<void> {
+    const t = this.task(ns, id);
+    this.live(t);
+    let r: unknown;
+    try { r = JSON.parse(resources.toString('utf8')); } catch { throw invalidArgument(`task ${id}: resources are not valid JSON`); }
+    if (!r || typeof r !== 'object' || Array.isArray(r)) throw invalidArgument(`task ${id}: resources must be an OCI LinuxResources object`);
+    await runRuntime(t, ['update', '--resources', '-', t.runtimeId], JSON.stringify(r));
+  }
+
   /** The container's processes, from its runtime's `ps`. */
   async pids(ns: string, id: string): Promise<number[]> {
     const t = this.task(ns, id);
@@ -390,12 +400,13 @@ export class TaskManager {
 }
 
 /** Runs one runtime verb on the task's container; a failure is FAILED_PRECONDITION with the runtime's words. */
-function runRuntime(t: TaskFile, args: string[]): Promise<string> {
+function runRuntime(t: TaskFile, args: string[], input?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(t.runtime, ['--root', t.runtimeRoot, ...args], { timeout: 30_000, maxBuffer: 4 << 20 }, (err, stdout, stderr) => {
+    const child = execFile(t.runtime, ['--root', t.runtimeRoot, ...args], { timeout: 30_000, maxBuffer: 4 << 20 }, (err, stdout, stderr) => {
       if (err) reject(failedPrecondition(`${args[0]}: ${(stderr || err.message).trim().split('\n').pop()}`));
       else resolve(stdout);
     });
+    child.stdin?.end(input ?? '');
   });
 }
 
