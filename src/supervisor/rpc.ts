@@ -49,7 +49,8 @@ function logFailure(ctx: RpcContext, method: string, err: unknown): void {
 }
 
 export type UnaryFn = (req: never, call: Call) => unknown;
-export type StreamFn = (req: never, call: Call, write: (msg: unknown) => void) => Promise<void> | void;
+/** write resolves at once, or once the stream drains when the client reads slower than the handler writes. */
+export type StreamFn = (req: never, call: Call, write: (msg: unknown) => Promise<void>) => Promise<void> | void;
 
 /** A unary handler from an (async) function. */
 export function unary(ctx: RpcContext, method: string, fn: UnaryFn) {
@@ -79,7 +80,14 @@ export function serverStream(ctx: RpcContext, method: string, fn: StreamFn) {
     call.on('close', abort);
     call.on('error', abort);
     ctx.log.debug('stream', { method });
-    const write = (msg: unknown): void => { if (!ac.signal.aborted) call.write(msg); };
+    const write = (msg: unknown): Promise<void> => {
+      if (ac.signal.aborted || call.write(msg)) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const done = (): void => { call.off('drain', done); ac.signal.removeEventListener('abort', done); resolve(); };
+        call.once('drain', done);
+        ac.signal.addEventListener('abort', done);
+      });
+    };
     Promise.resolve()
       .then(() => fn(call.request as never, makeCall(ctx, call.metadata, ac.signal), write))
       .then(() => { if (!ac.signal.aborted) call.end(); }, (err: unknown) => {

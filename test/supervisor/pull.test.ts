@@ -4,13 +4,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startDrayContainerd } from '../support/dray-containerd.ts';
 import { startRegistry, skopeo } from '../images-registry/support/registry.ts';
 import { testImage } from '../images/index.ts';
 import { chainIds } from '../../src/images/unpack.ts';
+import { needsRoot } from '../support/root.ts';
 import { SupervisorError, type PullProgress } from '../../src/supervisor/client/index.ts';
 
-test('pull busybox from a local registry, unpacked into a namespaced snapshotter', async (t) => {
+test('pull busybox from a local registry, unpacked into a namespaced snapshotter, and run as a task', needsRoot, async (t) => {
   const img = await testImage('busybox');
   const reg = await startRegistry();
   t.after(() => reg.stop());
@@ -40,9 +45,21 @@ test('pull busybox from a local registry, unpacked into a namespaced snapshotter
   for await (const ev of sub) { assert.equal(ev.namespace, 'engine'); assert.equal((ev.event as Record<string, unknown>)['name'], ref); break; }
   sub.cancel();
 
-  // The rootfs of a container: an active snapshot on top of the image.
+  // The rootfs of a container: an active snapshot on top of the image, mounted for its task.
   const mounts = await e.snapshots.prepare('naive', 'ctr-1', top);
   assert.equal(mounts.length, 1);
+  const bundle = mkdtempSync(join(tmpdir(), 'dray-sup-pull-spec-'));
+  t.after(() => rmSync(bundle, { recursive: true, force: true }));
+  execFileSync('runc', ['spec', '--bundle', bundle]);
+  const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')) as { process: { args: string[]; terminal: boolean } };
+  spec.process = { ...spec.process, args: ['sh', '-c', 'test -x /bin/busybox && exit 9'], terminal: false };
+  await e.containers.create({ id: 'from-image', image: ref, runtime: { name: 'runc' }, spec, snapshotter: 'naive', snapshotKey: 'ctr-1' });
+  await e.tasks.create('from-image');
+  await e.tasks.start('from-image');
+  assert.equal((await e.tasks.wait('from-image')).exitStatus, 9, 'the task ran in the image\'s rootfs');
+  await e.tasks.delete('from-image');
+  assert.deepEqual(readdirSync(join(d.execRoot, 'bundles', 'engine')), [], 'the rootfs was unmounted and the bundle removed');
+  await e.containers.delete('from-image');
 
   // A second pull finds everything in place.
   const again: PullProgress[] = [];

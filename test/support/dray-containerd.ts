@@ -1,7 +1,8 @@
 // Starts a dray-containerd on its own temp --data-root, --exec-root and
 // socket, for tests (and benches) that drive it as a real process.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { MNT, native } from '../../src/common/native.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { status } from '@grpc/grpc-js';
@@ -32,6 +33,14 @@ export interface DrayContainerdProcess {
 }
 
 /** The exit code, or the signal's name when a signal ended the process. */
+/** Detaches whatever a failed test left mounted below dir (task rootfs), deepest first. */
+function unmountUnder(dir: string): void {
+  let lines: string[];
+  try { lines = readFileSync('/proc/self/mountinfo', 'utf8').split('\n'); } catch { return; }
+  const points = lines.map((l) => l.split(' ')[4] ?? '').filter((p) => p.startsWith(dir + '/')).sort((a, b) => b.length - a.length);
+  for (const p of points) { try { native().umount2(p, MNT.DETACH); } catch { /* gone meanwhile */ } }
+}
+
 function waitExit(child: ChildProcess): Promise<number | string | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode ?? child.signalCode);
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
@@ -72,6 +81,7 @@ export async function startDrayContainerd(opts: { dir?: string; args?: string[];
     restart: () => startDrayContainerd({ ...opts, dir }),
     cleanup: async () => {
       await proc.kill9();
+      unmountUnder(dir);
       rmSync(dir, { recursive: true, force: true });
     },
   };

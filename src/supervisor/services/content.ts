@@ -85,7 +85,7 @@ export function contentService(d: ServiceDeps, store: Store): UntypedServiceImpl
           const buf = Buffer.alloc(Math.min(READ_CHUNK, end - off));
           const n = await reader.readAt(buf, off, buf.length);
           if (n <= 0) break;
-          write({ offset: off, data: buf.subarray(0, n) });
+          await write({ offset: off, data: buf.subarray(0, n) });
           off += n;
         }
       } finally {
