@@ -263,6 +263,7 @@ test('system df, info, version, events --since/--until', needsRoot, async () => 
   const until = String(Math.floor(Date.now() / 1000) + 1);
   await same(['events', '--since', since, '--until', until, '--filter', 'container=cli-events']);
   await same(['events', '--since', since, '--until', until, '--filter', 'type=container', '--format', '{{.Type}} {{.Action}} {{.Actor.Attributes.name}}']);
+  await same(['events', '--since', since, '--until', until, '--filter', 'container=cli-events', '--format', '{{json .}}']);
 });
 
 test('bad input: unknown commands and flags (125), wrong argument counts, daemon errors, 126/127', needsRoot, async () => {
@@ -346,4 +347,25 @@ test('create then start -a, attach, run -t without a terminal, ps {{.Label}}, pr
   }
   await same(['image', 'prune', '-f']);
   await same(['system', 'prune', '-f'], { normalize: (s) => s.replace(/Deleted Networks:\n(.*\n)*?\n/, '') });
+});
+
+test('--sig-proxy: a signal to the CLI reaches the container, whose status the CLI returns', needsRoot, async () => {
+  const { spawn } = await import('node:child_process');
+  for (const cli of CLIS) {
+    const name = `${cli}-cli-sig`;
+    const child = spawn(cli === 'docker' ? DOCKER_CLI.v28 : DRAY, ['run', '--rm', '--name', name, 'busybox', 'sh', '-c', 'trap "echo got TERM; exit 7" TERM; echo ready; while true; do sleep 0.1; done'], { env: d.cliEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      for (let i = 0; i < 100 && !out.includes('ready'); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.match(out, /ready/, `${cli} never started`);
+      child.kill('SIGTERM');
+      assert.equal(await exited, 7, `${cli}: ${out}`);
+      assert.match(out, /got TERM/);
+    } finally {
+      child.kill('SIGKILL');
+      await d.dockerResult(['rm', '-f', name]);
+    }
+  }
 });

@@ -38,7 +38,8 @@ export const command: Command = {
     const fmt = f.str('format');
     const t = fmt ? template(fmt === 'json' ? '{{json .}}' : fmt) : undefined;
     for await (const e of jsonStream<EventMessage>(res)) {
-      if (t) { cli.out.write(`${execute(t, e)}\n`); continue; }
+      // timeNano was kept as a string for exactness; JSON output shows it as the number it is.
+      if (t) { cli.out.write(`${execute(t, e).replace(/"timeNano":"(\d+)"/g, '"timeNano":$1')}\n`); continue; }
       const nano = e.timeNano ? BigInt(e.timeNano) : BigInt(e.time) * 1_000_000_000n;
       const attrs = e.Actor?.Attributes ?? {};
       const keys = Object.keys(attrs).sort();
