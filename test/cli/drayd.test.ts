@@ -4,19 +4,30 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { needsRoot } from '../support/root.ts';
-import { execCommand, DOCKER_CLI } from '../harness/index.ts';
+import { execCommand, DOCKER_CLI, startRegistry, type RegistryPeer } from '../harness/index.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { testImage } from '../images/index.ts';
 import { startDrayd, type Drayd } from '../engine/support/drayd.ts';
 import { CLIS, comparer, DRAY } from './support/compare.ts';
 
 let d: Drayd;
+let reg: RegistryPeer;
+let work: string;
 before(async () => {
   if (needsRoot.skip) return;
   const busybox = await testImage('busybox');
   d = await startDrayd();
+  reg = await startRegistry();
+  work = mkdtempSync(join(tmpdir(), 'dray-cli-drayd-'));
   await d.docker(['load', '-i', busybox.dockerArchive]);
 });
-after(async () => { await d?.stop(); });
+after(async () => {
+  await d?.stop();
+  reg?.stop();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
 
 const { run, same } = comparer(() => d.cliEnv);
 
@@ -73,4 +84,23 @@ test('drayd: exec -it and run -it under a pty', needsRoot, async () => {
     assert.equal(r.code, 2, `${cli}: ${r.stdout}${r.stderr}`);
     assert.match(r.stdout, /\/dev\/pts\/0/);
   }
+});
+
+test('drayd: tag, push, rmi, pull through a registry; save and load; what drayd does not serve fails alike', needsRoot, async () => {
+  // Layers push concurrently: their lines may come in any order.
+  const sorted = (s: string): string => s.split('\n').sort().join('\n').replace(/digest: sha256:[0-9a-f]{64} size: \d+/, 'digest');
+  await same(['tag', 'busybox', `${reg.host}/{cli}/bb:1`], { stderr: true });
+  await same(['push', `${reg.host}/{cli}/bb:1`], { stderr: true, normalize: (s) => sorted(s.replace(/Mounted from X\/bb/g, 'Pushed')) });
+  await same(['rmi', `${reg.host}/{cli}/bb:1`], { stderr: true });
+  await same(['pull', `${reg.host}/{cli}/bb:1`], { stderr: true, normalize: sorted });
+  await same(['images', '--format', '{{.Repository}}:{{.Tag}}', `${reg.host}/{cli}/bb`]);
+  for (const cli of CLIS) {
+    const file = join(work, `${cli}.tar`);
+    assert.equal((await run(cli, ['save', '-o', file, 'busybox'])).code, 0);
+    const load = await run(cli, ['load', '-i', file]);
+    assert.deepEqual([load.code, load.stdout], [0, 'Loaded image: busybox:latest\n']);
+  }
+  await same(['run', '-d', '--name', '{cli}-cli-x', 'busybox', 'sleep', '60']);
+  await same(['export', '-o', join(work, 'x.tar'), '{cli}-cli-x'], { stderr: true });
+  await same(['rm', '-f', '{cli}-cli-x']);
 });

@@ -86,12 +86,8 @@ export const command: Command = {
       return chunks.join('');
     };
     if (f.bool('no-stream')) { cli.out.write(await render()); return; }
-    // Live: redraw about once a second (a sample with stream=false takes about that long).
-    for (;;) {
-      const text = await render();
-      cli.out.write(`\x1b[2J\x1b[H${text}`);
-      if (args.length && names.length === 0) return;
-    }
+    // Live: redraw about once a second (a sample with stream=false takes about that long); ctrl-c ends it.
+    for (;;) cli.out.write(`\x1b[2J\x1b[H${await render()}`);
   },
 };
 
