@@ -8,7 +8,7 @@ import { collectGarbage } from '../../images/metadata/gc.ts';
 import type { LocalStore } from '../../images/content/local-store.ts';
 import type { Descriptor } from '../../images/content/types.ts';
 import { alreadyExists, invalidArgument, notFound } from '../errors.ts';
-import { runPull, type PullRequest } from './pull.ts';
+import type { PullRequest } from './pull.ts';
 import type { Snapshotters } from './snapshots.ts';
 import { validateLabels } from '../identifiers.ts';
 import { matchAny, objectField, parseFilters } from '../filters.ts';
@@ -103,6 +103,8 @@ export function imagesService(d: ServiceDeps, content: LocalStore, dataRoot: str
       return {};
     }),
     Pull: serverStream(d.rpc, m('Pull'), async (req: PullRequest, call, write) => {
+      // The registry client (TLS, HTTP, auth) loads on the first pull, not at every start.
+      const { runPull } = await import('./pull.ts');
       const image = await runPull(d, dataRoot, snapshotters, req, call, write);
       write({ kind: 'done', status: 'done', image });
     }),
