@@ -81,7 +81,7 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
   execRoutes(router, { containers, execs });
   containerFsRoutes(router, { containers, events });
   imageRoutes(router, { images, containers, events, registry: { insecureRegistries: opts.insecureRegistries ?? [] } });
-  infoRoutes(router, { containers, images, tasks, events, volumes, dataRoot: opts.dataRoot });
+  infoRoutes(router, { containers, images, tasks, events, volumes, dataRoot: opts.dataRoot, insecureRegistries: opts.insecureRegistries ?? [] });
   volumeRoutes(router, volumes);
   if (network) networkRoutes(router, { network, containers, events });
   const handler = createApiHandler(router, log);

@@ -173,6 +173,16 @@ export class ImageService {
     return out;
   }
 
+  /** Records that the target was pulled from / pushed to ref's repository (RepoDigests), as containerd's source label. */
+  markSource(targetDigest: string, domain: string, path: string): void {
+    const labels = this.stores.content.labels;
+    const cur = labels.get(targetDigest);
+    const key = `containerd.io/distribution.source.${domain}`;
+    const repos = new Set((cur[key] ?? '').split(',').filter(Boolean));
+    repos.add(path);
+    labels.set(targetDigest, { ...cur, [key]: [...repos].join(',') });
+  }
+
   /** repo@digest for the repositories the image was pulled from or pushed to (a loaded image has none, as in dockerd). */
   repoDigests(img: EngineImage): string[] {
     const out = new Set<string>();

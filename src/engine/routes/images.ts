@@ -262,6 +262,7 @@ export function imageRoutes(router: Router, d: ImageRouteDeps): void {
     try {
       out.write({ status: `Pulling from ${familiarName(parsed)}`, id: parsed.tag ?? parsed.digest ?? 'latest' });
       const r = await pull(images.stores, client, formatReference(parsed), { onProgress: (e) => out.write(progressLine(e)) });
+      images.markSource(r.target.digest, parsed.domain, parsed.path);
       const img = await images.resolve(formatReference(parsed));
       await images.unpack(img);
       out.write({ status: `Digest: ${r.target.digest}` });
@@ -293,6 +294,8 @@ export function imageRoutes(router: Router, d: ImageRouteDeps): void {
     try {
       out.write({ status: `The push refers to repository [${parsed.domain === 'docker.io' ? 'docker.io/' + parsed.path : `${parsed.domain}/${parsed.path}`}]` });
       const r = await push(images.stores, client, formatReference(parsed), { onProgress: (e) => out.write(progressLine(e)) });
+      const rec = images.stores.images.get(formatReference(parsed));
+      if (rec && rec.target.digest === r.digest) images.markSource(r.digest, parsed.domain, parsed.path);
       out.write({ status: `${parsed.tag ?? 'latest'}: digest: ${r.digest} size: ${r.size}` });
       out.write({ progressDetail: {}, aux: { Tag: parsed.tag ?? 'latest', Digest: r.digest, Size: r.size } });
       d.events.publish('image', 'push', familiarString(parsed), { name: familiarString(parsed) });

@@ -3,7 +3,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { createHash } from 'node:crypto';
 import { DRAY_VERSION } from '../../common/version.ts';
-import { badRequest } from '../api/errors.ts';
+import { ApiError, badRequest } from '../api/errors.ts';
+import { RegistryClient } from '../../images/registry/client.ts';
+import { parseNormalized } from '../../images/reference/reference.ts';
 import type { Router } from '../api/router.ts';
 import type { ContainerManager } from '../containers/manager.ts';
 import { parseFilters } from '../containers/view.ts';
@@ -21,6 +23,7 @@ export interface InfoDeps {
   events: EventBus;
   volumes: VolumeStore;
   dataRoot: string;
+  insecureRegistries: string[];
 }
 
 function cgroupVersion(): '1' | '2' {
@@ -135,6 +138,31 @@ export function infoRoutes(router: Router, d: InfoDeps): void {
       ctx.res.on('close', done);
     });
     ctx.res.end();
+  });
+
+  router.add('POST', '/auth', async (ctx) => {
+    const body = (await ctx.json()) as { username?: string; password?: string; serveraddress?: string; identitytoken?: string } | undefined;
+    if (!body || typeof body !== 'object') throw badRequest('auth config must be a JSON object');
+    let host = (body.serveraddress || 'docker.io').replace(/^https?:\/\//, '').replace(/\/.*$/, '');
+    if (host === 'index.docker.io' || host === 'registry-1.docker.io') host = 'docker.io';
+    const creds = { ...(body.username ? { username: body.username } : {}), ...(body.password ? { password: body.password } : {}), ...(body.identitytoken ? { identityToken: body.identitytoken } : {}) };
+    const client = new RegistryClient({ insecureRegistries: d.insecureRegistries, credentials: () => creds });
+    try {
+      // GET /v2/ with the credentials: 200 once the registry (or its token service) accepted them
+      const repo = client.repositories(parseNormalized(`${host}/library/x`), 'pull').at(-1)!;
+      const res = await repo.transport.request({ method: 'GET', path: '/v2/', scopes: [] });
+      res.body.resume();
+      if (res.status === 401 || res.status === 403) throw new ApiError(401, `login attempt to https://${host}/v2/ failed with status: ${res.status} ${res.status === 401 ? 'Unauthorized' : 'Forbidden'}`);
+      if (res.status >= 400) throw new ApiError(500, `login attempt to https://${host}/v2/ failed with status: ${res.status}`);
+    } catch (err) {
+      if (err instanceof ApiError) throw err;
+      const e = err as { status?: number; message: string };
+      if (e.status === 401 || /unauthorized|denied/i.test(e.message)) throw new ApiError(401, `Get "https://${host}/v2/": unauthorized: incorrect username or password`);
+      throw new ApiError(500, e.message);
+    } finally {
+      client.close();
+    }
+    ctx.send(200, { Status: 'Login Succeeded', IdentityToken: '' });
   });
 
   router.add('GET', '/system/df', async (ctx) => {
