@@ -19,7 +19,9 @@ let work: string;
 before(async () => {
   if (needsRoot.skip) return;
   const img = await testImage('busybox');
-  [dray, real] = await Promise.all([startDrayd(), startDockerd()]);
+  // one at a time, each assigned at once: after() must stop whatever did start
+  dray = await startDrayd();
+  real = await startDockerd();
   await dray.docker(['load', '-i', img.dockerArchive]);
   await real.docker(['load', '-i', img.dockerArchive]);
   work = mkdtempSync(join(tmpdir(), 'drayd-fs-'));

@@ -15,7 +15,8 @@ let registry: RegistryPeer;
 
 before(async () => {
   if (needsRoot.skip) return;
-  [dray, registry] = await Promise.all([startDrayd(), startRegistry({ auth: { username: 'u', password: 'p' } })]);
+  dray = await startDrayd();
+  registry = await startRegistry({ auth: { username: 'u', password: 'p' } });
   docker = new Docker({ socketPath: dray.socket });
   await dray.docker(['load', '-i', (await testImage('busybox')).dockerArchive]);
 });

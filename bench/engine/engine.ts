@@ -1,0 +1,72 @@
+// drayd against dockerd 20.10, with the docker CLI 28 as the client of both,
+// in one run: `docker run --rm busybox true` (medians, ratio), 20 parallel
+// `run -d` then `rm -f`, and the idle resident memory of each daemon side.
+// Run as root: node_modules/.bin/node bench/engine/engine.ts [runs]
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { startDockerd, DOCKER_CLI, execCommand } from '../../test/harness/index.ts';
+import { testImage } from '../../test/images/index.ts';
+import { startDrayd } from '../../test/engine/support/drayd.ts';
+import { median, printTable, ratio, timeRuns } from '../support/stats.ts';
+
+const RUNS = Number(process.argv[2] ?? 10);
+const PARALLEL = 20;
+
+function rssKb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : 0;
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+async function main(): Promise<void> {
+  const img = await testImage('busybox');
+  const dray = await startDrayd();
+  const real = await startDockerd().catch(async (e: unknown) => { await dray.stop(); throw e; });
+  try {
+    const sides = [
+      { name: 'dray', env: dray.cliEnv },
+      { name: 'dockerd', env: real.cliEnv },
+    ];
+    const cli = (env: NodeJS.ProcessEnv, args: string[]) => execCommand(DOCKER_CLI.v28, args, { env }).then((r) => {
+      if (r.code !== 0) throw new Error(`docker ${args.join(' ')}: ${r.stderr}`);
+      return r.stdout;
+    });
+    for (const s of sides) await cli(s.env, ['load', '-i', img.dockerArchive]);
+    const runRm: Record<string, number[]> = {};
+    const par: Record<string, number[]> = {};
+    for (const s of sides) {
+      runRm[s.name] = await timeRuns(() => cli(s.env, ['run', '--rm', 'busybox', 'true']), RUNS, 2);
+    }
+    for (const s of sides) {
+      par[s.name] = await timeRuns(async () => {
+        const ids = await Promise.all(Array.from({ length: PARALLEL }, () => cli(s.env, ['run', '-d', 'busybox', 'sleep', '1000']).then((o) => o.trim())));
+        await cli(s.env, ['rm', '-f', ...ids]);
+      }, Math.max(3, Math.floor(RUNS / 3)), 1);
+    }
+    printTable([
+      { name: 'docker run --rm busybox true', dray: runRm['dray']!, peer: runRm['dockerd']! },
+      { name: `${PARALLEL} parallel run -d, then rm -f`, dray: par['dray']!, peer: par['dockerd']! },
+    ], 'dockerd');
+    // idle memory: the daemons after the runs, no containers left, 2 s of quiet
+    await new Promise((r) => setTimeout(r, 2000));
+    const drayRss = rssKb(dray.pid());
+    const containerd = childrenOf(real.pid).filter((p) => /containerd/.test(readFileSync(`/proc/${p}/comm`, 'utf8')));
+    const dockerdRss = rssKb(real.pid);
+    const containerdRss = containerd.reduce((a, p) => a + rssKb(p), 0);
+    console.log(`idle RSS: drayd ${(drayRss / 1024).toFixed(1)} MB (no dray-containerd: drayd drives dray-shim directly)`);
+    console.log(`idle RSS: dockerd ${(dockerdRss / 1024).toFixed(1)} MB + containerd ${(containerdRss / 1024).toFixed(1)} MB = ${((dockerdRss + containerdRss) / 1024).toFixed(1)} MB`);
+    console.log(`memory ratio: ${ratio(drayRss, dockerdRss + containerdRss).toFixed(2)}; run --rm median ${median(runRm['dray']!).toFixed(0)} vs ${median(runRm['dockerd']!).toFixed(0)} ms`);
+  } finally {
+    await dray.stop();
+    real.stop();
+  }
+}
+
+await main();
