@@ -70,6 +70,23 @@ const MANAGEMENT: Record<string, { short: string; subs: Record<string, Loader> }
       push: COMMANDS.push!, rm: COMMANDS.rmi!, remove: COMMANDS.rmi!, save: COMMANDS.save!, tag: COMMANDS.tag!,
     },
   },
+  network: {
+    short: 'Manage networks',
+    subs: {
+      connect: () => import('./commands/network-connect.ts'), create: () => import('./commands/network-create.ts'),
+      disconnect: () => import('./commands/network-disconnect.ts'), inspect: () => import('./commands/network-inspect.ts'),
+      ls: () => import('./commands/network-ls.ts'), list: () => import('./commands/network-ls.ts'),
+      prune: () => import('./commands/network-prune.ts'), rm: () => import('./commands/network-rm.ts'), remove: () => import('./commands/network-rm.ts'),
+    },
+  },
+  volume: {
+    short: 'Manage volumes',
+    subs: {
+      create: () => import('./commands/volume-create.ts'), inspect: () => import('./commands/volume-inspect.ts'),
+      ls: () => import('./commands/volume-ls.ts'), list: () => import('./commands/volume-ls.ts'),
+      prune: () => import('./commands/volume-prune.ts'), rm: () => import('./commands/volume-rm.ts'), remove: () => import('./commands/volume-rm.ts'),
+    },
+  },
   system: {
     short: 'Manage Dray',
     subs: {

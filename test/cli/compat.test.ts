@@ -369,3 +369,39 @@ test('--sig-proxy: a signal to the CLI reaches the container, whose status the C
     }
   }
 });
+
+test('network and volume commands: create, ls, inspect, connect/disconnect, rm, prune; errors as docker', needsRoot, async () => {
+  // Each CLI makes and removes its own network and volume, so the state each sees is the same.
+  const subnet = d.addressPool.replace(/0\/24$/, '64/28');
+  for (const cli of CLIS) {
+    const r = await run(cli, ['network', 'create', '--subnet', subnet, '--label', 'who=cli', `${cli}-cli-net`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^[0-9a-f]{64}\n$/);
+    const ls = await run(cli, ['network', 'ls', '--filter', `name=${cli}-cli-net`, '--format', '{{.Name}} {{.Driver}} {{.Scope}} {{.Internal}} {{.Labels}} {{.Label "who"}}']);
+    assert.equal(ls.stdout, `${cli}-cli-net bridge local false who=cli cli\n`);
+    assert.equal((await run(cli, ['network', 'inspect', '-f', '{{.Name}} {{(index .IPAM.Config 0).Subnet}}', `${cli}-cli-net`])).stdout, `${cli}-cli-net ${subnet}\n`);
+    await d.docker(['run', '-d', '--name', `${cli}-cli-netc`, 'busybox', 'sleep', '600']);
+    assert.equal((await run(cli, ['network', 'connect', '--alias', 'al', `${cli}-cli-net`, `${cli}-cli-netc`])).code, 0);
+    assert.match(await d.docker(['inspect', '-f', `{{json .NetworkSettings.Networks}}`, `${cli}-cli-netc`]), new RegExp(`"${cli}-cli-net"`));
+    assert.equal((await run(cli, ['network', 'disconnect', `${cli}-cli-net`, `${cli}-cli-netc`])).code, 0);
+    await d.docker(['rm', '-f', `${cli}-cli-netc`]);
+    assert.equal((await run(cli, ['network', 'rm', `${cli}-cli-net`])).stdout, `${cli}-cli-net\n`);
+  }
+  await same(['network', 'ls']);
+  await same(['network', 'ls', '-q', '--no-trunc']);
+  await same(['network', 'ls', '--format', 'json'], { normalize: (s) => s.replace(/"CreatedAt":"[^"]*"/g, '') });
+  await same(['network', 'inspect', 'no-such-net'], { stderr: true });
+  await same(['network', 'rm', 'no-such-net', 'no-such-net2'], { stderr: true });
+  await same(['network', 'prune', '-f']);
+  await same(['volume', 'create', '--label', 'k=v', '{cli}-cli-vol']);
+  await same(['volume', 'ls', '--filter', 'name={cli}-cli-vol']);
+  await same(['volume', 'ls', '-q', '--filter', 'label=k=v']);
+  await same(['volume', 'ls', '--filter', 'name={cli}-cli-vol', '--format', 'json'], { normalize: (s) => s.replace(/volumes\/\w+-cli-vol/, 'volumes/V') });
+  await same(['volume', 'inspect', '-f', '{{.Name}} {{.Driver}} {{.Labels}}', '{cli}-cli-vol']);
+  await same(['inspect', '--type', 'volume', '-f', '{{.Scope}}', '{cli}-cli-vol']);
+  await same(['volume', 'inspect', 'no-such-vol'], { stderr: true });
+  await same(['volume', 'rm', '{cli}-cli-vol'], { stderr: true });
+  await same(['volume', 'rm', '{cli}-cli-vol'], { stderr: true });
+  await same(['volume', 'prune', '-f']);
+  await same(['container', 'inspect', 'no-such-container'], { stderr: true });
+});

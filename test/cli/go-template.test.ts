@@ -60,3 +60,10 @@ test('template errors are clear TemplateErrors', () => {
   assert.throws(() => new GoTemplate('{{end}}'), /unexpected \{\{end\}\}/);
   assert.throws(() => new GoTemplate('{{$x}}').execute({}), /undefined variable/);
 });
+
+test('fields chained onto a parenthesized pipeline: (index .IPAM.Config 0).Subnet', () => {
+  const data = { IPAM: { Config: [{ Subnet: '10.0.0.0/24', Gateway: '10.0.0.1' }] } };
+  assert.equal(new GoTemplate('{{(index .IPAM.Config 0).Subnet}} {{ (index .IPAM.Config 0).Gateway }}').execute(data), '10.0.0.0/24 10.0.0.1');
+  // With a space it is an argument, as in Go: here to a non-function, an error.
+  assert.throws(() => new GoTemplate('{{(index .IPAM.Config 0) .Subnet}}').execute(data), /non-function/);
+});

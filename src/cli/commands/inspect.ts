@@ -8,10 +8,12 @@ import type { Cli } from '../command.ts';
 
 export const FORMAT_FLAG = { name: 'format', short: 'f', type: 'string', usage: "Format output using a custom template: 'json' or a Go template" } as const;
 
-type Kind = 'container' | 'image';
+type Kind = 'container' | 'image' | 'network' | 'volume';
 
 async function fetchOne(cli: Cli, kind: Kind, name: string, size: boolean): Promise<unknown> {
   if (kind === 'container') return cli.client().json('GET', `/containers/${enc(name)}/json`, { query: { size: size || undefined } });
+  if (kind === 'network') return cli.client().json('GET', `/networks/${enc(name)}`);
+  if (kind === 'volume') return cli.client().json('GET', `/volumes/${enc(name)}`);
   return cli.client().json('GET', `/images/${encodeURIComponent(name)}/json`);
 }
 
@@ -24,10 +26,12 @@ export async function inspectAll(cli: Cli, kinds: Kind[], names: string[], forma
     for (const k of kinds) {
       try { got = await fetchOne(cli, k, n, size); break; } catch (e) {
         if (!(e instanceof DaemonError) || e.status !== 404) throw e;
+        // A typed inspect reports the daemon's own message, the generic one docker's "No such object".
+        if (kinds.length === 1) errors.push(`Error response from daemon: ${e.message}`);
       }
     }
-    if (got === undefined) errors.push(kinds.length > 1 ? `Error: No such object: ${n}` : `Error: No such ${kinds[0]}: ${n}`);
-    else found.push(got);
+    if (got !== undefined) found.push(got);
+    else if (kinds.length > 1) errors.push(`Error: No such object: ${n}`);
   }
   if (found.length || !format) writeInspect(cli.out, found, format);
   if (errors.length) throw new StatusError(errors.join('\n'), 1);
@@ -45,7 +49,7 @@ export const command: Command = {
   minArgs: 1,
   async run(cli, f, args) {
     const t = f.str('type');
-    if (t && t !== 'container' && t !== 'image') throw new CliError(`"${t}" is not a valid value for --type`);
-    return inspectAll(cli, t ? [t as Kind] : ['container', 'image'], args, f.str('format'), f.bool('size'));
+    if (t && !['container', 'image', 'network', 'volume'].includes(t)) throw new CliError(`"${t}" is not a valid value for --type`);
+    return inspectAll(cli, t ? [t as Kind] : ['container', 'image', 'network', 'volume'], args, f.str('format'), f.bool('size'));
   },
 };

@@ -25,7 +25,7 @@ type Arg =
   | { kind: 'number'; value: number }
   | { kind: 'bool'; value: boolean }
   | { kind: 'nil' }
-  | { kind: 'sub'; pipe: Pipeline };
+  | { kind: 'sub'; pipe: Pipeline; path?: string[] };
 
 export class TemplateError extends Error {}
 
@@ -47,7 +47,18 @@ function tokenize(src: string): string[] {
       i = j + 1;
       continue;
     }
-    if (c === '(' || c === ')' || c === '|' || c === ',') { toks.push(c); i++; continue; }
+    if (c === '(' || c === ')' || c === '|' || c === ',') {
+      toks.push(c);
+      i++;
+      // (pipeline).Field: a field chained right after the parenthesis (no space) is marked.
+      if (c === ')' && src[i] === '.') {
+        let j = i;
+        while (j < src.length && !/[\s()|,"`]/.test(src[j]!)) j++;
+        toks.push(CHAIN + src.slice(i, j));
+        i = j;
+      }
+      continue;
+    }
     if (src.startsWith(':=', i)) { toks.push(':='); i += 2; continue; }
     if (c === '=' ) { toks.push('='); i++; continue; }
     let j = i;
@@ -58,6 +69,9 @@ function tokenize(src: string): string[] {
   }
   return toks;
 }
+
+/** Marks a token that chains fields onto the parenthesized pipeline before it. */
+const CHAIN = '\u0000';
 
 function parsePipeline(toks: string[]): Pipeline {
   let pos = 0;
@@ -91,7 +105,10 @@ function parsePipeline(toks: string[]): Pipeline {
         }
         if (depth !== 0) throw new TemplateError('unclosed (');
         const inner = parsePipeline(toks.slice(start, pos - 1));
-        cur.push({ kind: 'sub', pipe: inner });
+        if (toks[pos]?.startsWith(CHAIN)) {
+          cur.push({ kind: 'sub', pipe: inner, path: toks[pos]!.slice(CHAIN.length + 1).split('.') });
+          pos++;
+        } else cur.push({ kind: 'sub', pipe: inner });
         continue;
       }
       if (t === ')') throw new TemplateError('unexpected )');
@@ -418,7 +435,11 @@ export class GoTemplate {
     switch (a.kind) {
       case 'string': case 'number': case 'bool': return a.value;
       case 'nil': return null;
-      case 'sub': return this.pipe(a.pipe, dot, scope);
+      case 'sub': {
+        let v = this.pipe(a.pipe, dot, scope);
+        for (const name of a.path ?? []) v = fieldOf(v, name);
+        return v;
+      }
       case 'ident': {
         const f = this.funcs[a.name];
         if (!f) throw new TemplateError(`function "${a.name}" not defined`);
