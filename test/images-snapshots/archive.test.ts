@@ -285,3 +285,63 @@ test('save: one image under two names is one manifest.json entry with both tags,
   const back = await loadArchive(Readable.from([tarball]), { content: st2.content, images: st2.images });
   assert.deepEqual(back.map((b) => b.name).sort(), ['docker.io/library/a:1', 'localhost:5000/b:2']);
 });
+
+/** Stores a blob as-is; returns its descriptor. */
+async function put(st: ImageStores, data: Buffer, mediaType: string): Promise<Descriptor> {
+  const desc = { mediaType, digest: sha256(data), size: data.length };
+  await writeBlob(st.content, `t-${desc.digest}`, data, desc);
+  return desc;
+}
+
+async function saveToBuffer(st: ImageStores, opts: { name: string; target: Descriptor; allPlatforms?: boolean }): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  await saveImages({ content: st.content, images: [{ name: opts.name, target: opts.target }], ...(opts.allPlatforms ? { allPlatforms: true } : {}) }, async (c) => { chunks.push(c); });
+  return Buffer.concat(chunks);
+}
+
+const tarNames = (tarball: Buffer): string[] => execFileSync('tar', ['-t'], { input: tarball, encoding: 'utf8' }).trim().split('\n');
+const tarJson = (tarball: Buffer, name: string): unknown => JSON.parse(execFileSync('tar', ['-xO', name], { input: tarball, encoding: 'utf8' }));
+
+test('save allPlatforms: the whole index with the platforms the store has; manifest.json keeps the host one; it loads back', needsRoot, async (t) => {
+  const { st, busybox } = await busyboxInStore(t);
+  const host = busybox!.target;
+  const absent = { mediaType: MEDIA_TYPE.ociManifest, digest: sha256('a platform never pulled'), size: 23, platform: { os: 'linux', architecture: 'arm64' } };
+  const index = await put(st, encodeManifest({ schemaVersion: 2, mediaType: MEDIA_TYPE.ociIndex, manifests: [{ ...host, platform: { os: 'linux', architecture: 'amd64' } }, absent] } as never), MEDIA_TYPE.ociIndex);
+  const whole = await saveToBuffer(st, { name: 'multi:1', target: index, allPlatforms: true });
+  const ix = tarJson(whole, 'index.json') as { manifests: Descriptor[] };
+  assert.equal(ix.manifests.length, 1);
+  assert.equal(ix.manifests[0]!.digest, index.digest);
+  const names = tarNames(whole);
+  for (const d of [index.digest, host.digest]) assert.ok(names.includes(`blobs/${d.replace(':', '/')}`), d);
+  assert.ok(!names.includes(`blobs/${absent.digest.replace(':', '/')}`));
+  const mj = tarJson(whole, 'manifest.json') as { Config: string; RepoTags: string[] }[];
+  assert.equal(mj.length, 1);
+  assert.equal(mj[0]!.Config, `blobs/${(await manifestOf(st, host)).config.digest.replace(':', '/')}`);
+  assert.deepEqual(mj[0]!.RepoTags, ['multi:1']);
+  // Without the option: the host's manifest only, as before.
+  const one = await saveToBuffer(st, { name: 'multi:1', target: index });
+  assert.equal((tarJson(one, 'index.json') as { manifests: Descriptor[] }).manifests[0]!.digest, host.digest);
+  assert.ok(!tarNames(one).includes(`blobs/${index.digest.replace(':', '/')}`));
+  const st2 = stores(t);
+  const [back] = await loadArchive(Readable.from([whole]), { content: st2.content, images: st2.images });
+  assert.equal(back!.target.digest, index.digest);
+  assert.equal(await runsUnderChroot(t, st2, host), 'ok\n');
+});
+
+test('save: a foreign layer the store lacks stays in manifest.json (docker needs every layer listed) with LayerSources, and is not in the archive', needsRoot, async (t) => {
+  const { st, busybox } = await busyboxInStore(t);
+  const m = await manifestOf(st, busybox!.target);
+  const config = parseImageConfig(await st.content.readBlob(m.config));
+  const foreign = { mediaType: MEDIA_TYPE.dockerForeignLayerGzip, digest: sha256('windows base layer'), size: 18, urls: ['https://example.invalid/base.tar.gz'] };
+  const foreignDiffId = sha256('windows base layer, uncompressed');
+  const raw = JSON.parse((await st.content.readBlob(m.config)).toString()) as { rootfs: { diff_ids: string[] } };
+  raw.rootfs.diff_ids = [foreignDiffId, ...config.rootfs.diff_ids];
+  const cfg = await put(st, Buffer.from(JSON.stringify(raw)), m.config.mediaType);
+  const man = await put(st, encodeManifest({ ...m, config: cfg, layers: [foreign, ...m.layers] }), busybox!.target.mediaType);
+  const tarball = await saveToBuffer(st, { name: 'withforeign:1', target: man });
+  const mj = tarJson(tarball, 'manifest.json') as { Layers: string[]; LayerSources?: Record<string, Descriptor> }[];
+  assert.equal(mj[0]!.Layers.length, m.layers.length + 1);
+  assert.equal(mj[0]!.Layers[0], `blobs/${foreign.digest.replace(':', '/')}`);
+  assert.deepEqual(mj[0]!.LayerSources, { [foreignDiffId]: foreign });
+  assert.ok(!tarNames(tarball).includes(`blobs/${foreign.digest.replace(':', '/')}`));
+});

@@ -245,7 +245,8 @@ const sinks = new Map<number, WorkerSink>();
 
 function applyWorker(): Worker {
   if (worker) return worker;
-  const w = new Worker(new URL('./apply-worker.ts', import.meta.url));
+  // From source, the .ts file; in an esbuild bundle, the worker's own bundle beside it.
+  const w = new Worker(new URL(import.meta.url.endsWith('.ts') ? './apply-worker.ts' : './apply-worker.mjs', import.meta.url));
   w.on('message', (m: FromWorker) => sinks.get(m.id)?.onMessage(m));
   const down = (e: Error): void => {
     if (worker === w) worker = undefined;
