@@ -340,10 +340,9 @@ export class ApplySession {
 
   run(ops: ApplyOp[], data: ArrayBuffer): void {
     for (const op of ops) {
+      // Structured cloning turned the header's PAX Buffers into Uint8Arrays; the writer takes either.
       if (op.k === 'b') {
-        const h = op.h;
-        // Structured cloning turns Buffers into Uint8Arrays; the writer takes either.
-        this.file = this.w.begin(h);
+        this.file = this.w.begin(op.h);
       } else if (op.k === 'd') {
         if (this.file) this.w.data(this.file, new Uint8Array(data, op.off, op.len));
       } else if (this.file) {
