@@ -356,6 +356,18 @@ export class LocalStore implements Store {
     const check = (): void => {
       if (closed) throw new ContentError('failed-precondition', `ingest ${opts.ref}: writer is closed`);
     };
+    /**
+     * The ingest is done: its directory goes BEFORE the ref's lock is released,
+     * or a writer waiting on the lock recreates it (its lock file) under our rm.
+     */
+    const finishIngest = async (): Promise<void> => {
+      if (!closed) {
+        closed = true;
+        await fh.close().catch(() => undefined);
+      }
+      await rm(dir, { recursive: true, force: true });
+      await release();
+    };
     const writer: Writer = {
       async write(chunk: Uint8Array): Promise<void> {
         check();
@@ -418,8 +430,7 @@ export class LocalStore implements Store {
           await link(dataPath, target);
         } catch (e) {
           if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
-            await writer.close();
-            await rm(dir, { recursive: true, force: true });
+            await finishIngest();
             throw new ContentError('already-exists', `content ${want}: already exists`);
           }
           await chmod(dataPath, 0o644).catch(() => undefined);
@@ -431,8 +442,7 @@ export class LocalStore implements Store {
         if (copts.labels && Object.keys(copts.labels).length > 0) {
           store.labels.set(want, { ...store.labels.get(want), ...copts.labels });
         }
-        await writer.close();
-        await rm(dir, { recursive: true, force: true });
+        await finishIngest();
       },
       async close(): Promise<void> {
         if (closed) return;
