@@ -8,7 +8,7 @@ import type { Cli } from '../command.ts';
 
 export const FORMAT_FLAG = { name: 'format', short: 'f', type: 'string', usage: "Format output using a custom template: 'json' or a Go template" } as const;
 
-type Kind = 'container' | 'image' | 'network' | 'volume';
+export type Kind = 'container' | 'image' | 'network' | 'volume';
 
 async function fetchOne(cli: Cli, kind: Kind, name: string, size: boolean): Promise<unknown> {
   if (kind === 'container') return cli.client().json('GET', `/containers/${enc(name)}/json`, { query: { size: size || undefined } });
@@ -53,3 +53,15 @@ export const command: Command = {
     return inspectAll(cli, t ? [t as Kind] : ['container', 'image', 'network', 'volume'], args, f.str('format'), f.bool('size'));
   },
 };
+
+/** `dray <kind> inspect`: one kind only, the daemon's own error for a missing one. */
+export function typedInspect(kind: Kind, extraFlags: Command['flags'] = []): Command {
+  const upper = kind.toUpperCase();
+  return {
+    use: `inspect [OPTIONS] ${upper} [${upper}...]`,
+    short: `Display detailed information on one or more ${kind}s`,
+    flags: [FORMAT_FLAG, ...extraFlags],
+    minArgs: 1,
+    run: (cli, f, args) => inspectAll(cli, [kind], args, f.str('format'), kind === 'container' && f.bool('size')),
+  };
+}

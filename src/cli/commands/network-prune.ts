@@ -2,14 +2,13 @@
 import type { Command } from '../command.ts';
 import { filtersJson } from '../filters.ts';
 import { confirm } from '../prompt.ts';
-import { printDeleted } from '../prune.ts';
+import { printDeleted, PRUNE_FLAGS } from '../prune.ts';
 
 export const command: Command = {
   use: 'prune [OPTIONS]',
   short: 'Remove all unused networks',
   flags: [
-    { name: 'filter', type: 'list', valueName: 'filter', usage: 'Provide filter values (e.g. "until=<timestamp>")' },
-    { name: 'force', short: 'f', type: 'bool', usage: 'Do not prompt for confirmation' },
+    ...PRUNE_FLAGS,
   ],
   maxArgs: 0,
   async run(cli, f) {

@@ -3,15 +3,14 @@ import type { Command } from '../command.ts';
 import { filtersJson } from '../filters.ts';
 import { humanSize } from '../format/units.ts';
 import { confirm } from '../prompt.ts';
-import { printDeleted, printDeletedImages, type DeletedImage } from '../prune.ts';
+import { printDeleted, printDeletedImages, type DeletedImage, PRUNE_FLAGS } from '../prune.ts';
 
 export const command: Command = {
   use: 'prune [OPTIONS]',
   short: 'Remove unused data',
   flags: [
     { name: 'all', short: 'a', type: 'bool', usage: 'Remove all unused images not just dangling ones' },
-    { name: 'filter', type: 'list', valueName: 'filter', usage: 'Provide filter values (e.g. "label=<key>=<value>")' },
-    { name: 'force', short: 'f', type: 'bool', usage: 'Do not prompt for confirmation' },
+    ...PRUNE_FLAGS,
     { name: 'volumes', type: 'bool', usage: 'Prune anonymous volumes' },
   ],
   maxArgs: 0,

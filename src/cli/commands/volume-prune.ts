@@ -4,15 +4,14 @@ import type { Command } from '../command.ts';
 import { filtersJson } from '../filters.ts';
 import { humanSize } from '../format/units.ts';
 import { confirm } from '../prompt.ts';
-import { printDeleted } from '../prune.ts';
+import { printDeleted, PRUNE_FLAGS } from '../prune.ts';
 
 export const command: Command = {
   use: 'prune [OPTIONS]',
   short: 'Remove unused local volumes',
   flags: [
     { name: 'all', short: 'a', type: 'bool', usage: 'Remove all unused volumes, not just anonymous ones' },
-    { name: 'filter', type: 'list', valueName: 'filter', usage: 'Provide filter values (e.g. "label=<label>")' },
-    { name: 'force', short: 'f', type: 'bool', usage: 'Do not prompt for confirmation' },
+    ...PRUNE_FLAGS,
   ],
   maxArgs: 0,
   async run(cli, f) {
