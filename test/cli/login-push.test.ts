@@ -74,3 +74,20 @@ test('a broken config.json is a clear error, not a stack trace', needsRoot, asyn
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^loading config file .*config\.json: "auths" is not an object\n$/);
 });
+
+test('login on a terminal prompts for the user and the password (not echoed)', needsRoot, async () => {
+  const config = join(d.cliEnv.DOCKER_CONFIG!, 'config.json');
+  // The answers come after pauses: typed before the prompt sets the terminal up, they could be lost.
+  const r = await execCommand('sh', ['-c', `(sleep 2; printf '${creds.username}\\r'; sleep 1; printf '${creds.password}\\r') | script -qec "${DRAY} login ${reg.host}" /dev/null`], { env: d.cliEnv, timeoutMs: 60_000 });
+  assert.equal(r.code, 0, r.stdout);
+  assert.match(r.stdout, /Username: dray\r?\n/);
+  assert.match(r.stdout, /Password: \r?\n/);
+  assert.doesNotMatch(r.stdout, /s3cret/);
+  assert.match(r.stdout, /Login Succeeded/);
+  const stored = JSON.parse(readFileSync(config, 'utf8'));
+  assert.equal(Buffer.from(stored.auths[reg.host].auth, 'base64').toString(), `${creds.username}:${creds.password}`);
+  assert.equal((await dray(['logout', reg.host])).code, 0);
+  // Without a terminal and without -p, it says why it cannot ask.
+  const noTty = await dray(['login', reg.host]);
+  assert.deepEqual([noTty.code, noTty.stderr], [1, 'Error: Cannot perform an interactive login from a non TTY device\n']);
+});
