@@ -31,7 +31,7 @@ static const char usage[] =
     "Usage: dray-shim --id ID --bundle DIR --runtime PATH --runtime-root DIR --state-dir DIR\n"
     "                 [--log-path FILE [--log-max-size BYTES] [--log-max-file N]]\n"
     "                 [--terminal] [--stdin] [--start] [--runtime-arg OPT]... [--socket PATH]\n"
-    "                 [--runtime-timeout SECONDS (120)]\n"
+    "                 [--runtime-timeout SECONDS (120)] [--executor PATH --exec-fifo PATH]\n"
     "       dray-shim --version | --help\n\n"
     "Per-container monitor: creates the container with an OCI runtime (runc, crun,\n"
     "dray-runc), stays its parent (child subreaper), holds its stdio, writes its\n"
@@ -89,7 +89,8 @@ static const char *parse_args(int argc, char **argv) {
       {"id", 1, 0, 'i'}, {"bundle", 1, 0, 'b'}, {"runtime", 1, 0, 'r'}, {"runtime-root", 1, 0, 'R'},
       {"state-dir", 1, 0, 's'}, {"log-path", 1, 0, 'l'}, {"log-max-size", 1, 0, 'm'}, {"log-max-file", 1, 0, 'f'},
       {"terminal", 0, 0, 't'}, {"stdin", 0, 0, 'I'}, {"start", 0, 0, 'S'}, {"runtime-arg", 1, 0, 'A'},
-      {"socket", 1, 0, 'k'}, {"runtime-timeout", 1, 0, 'T'}, {0, 0, 0, 0}};
+      {"socket", 1, 0, 'k'}, {"runtime-timeout", 1, 0, 'T'},
+      {"executor", 1, 0, 'x'}, {"exec-fifo", 1, 0, 'F'}, {0, 0, 0, 0}};
   const char *socket_path = NULL;
   opterr = 0;
   int o;
@@ -114,6 +115,8 @@ static const char *parse_args(int argc, char **argv) {
     case 'I': cfg.stdin_open = true; break;
     case 'S': cfg.start = true; break;
     case 'k': socket_path = optarg; break;
+    case 'x': cfg.executor = optarg; break;
+    case 'F': cfg.exec_fifo = optarg; break;
     case 'T':
       cfg.runtime_timeout_s = (int)strtol(optarg, &end, 10);
       if (*end || cfg.runtime_timeout_s < 1 || cfg.runtime_timeout_s > 3600) return "--runtime-timeout: seconds from 1 to 3600";
@@ -131,6 +134,9 @@ static const char *parse_args(int argc, char **argv) {
   if (!cfg.runtime) return "--runtime required";
   if (!cfg.runtime_root || cfg.runtime_root[0] != '/') return "--runtime-root: an absolute path required";
   if (!cfg.state_dir || cfg.state_dir[0] != '/') return "--state-dir: an absolute path required";
+  if (!cfg.executor != !cfg.exec_fifo || (cfg.executor && (cfg.executor[0] != '/' || cfg.exec_fifo[0] != '/')))
+    return "--executor and --exec-fifo go together, both absolute paths";
+  if (cfg.executor && (fcntl(3, F_GETFD) < 0 || fcntl(4, F_GETFD) < 0)) return "--executor: fds 3 (plan) and 4 (sync) must be open";
   if (cfg.log_path && cfg.log_path[0] != '/') return "--log-path: an absolute path required";
   if (socket_path && socket_path[0] != '/') return "--socket: an absolute path required";
   /* sockets live in the state dir unless --socket puts them on a shorter path */
@@ -162,6 +168,10 @@ static const char *create_container(char **errmsg) {
   const char *args_tty[] = {"create", "--bundle", cfg.bundle, "--pid-file", cfg.pid_file, "--console-socket", cfg.console_path, cfg.id, NULL};
   const char *args_pipe[] = {"create", "--bundle", cfg.bundle, "--pid-file", cfg.pid_file, cfg.id, NULL};
   pid_t pid = runtime_spawn(init, cfg.terminal ? args_tty : args_pipe, cfg.stdin_open, cfg.pid_file, errmsg);
+  if (cfg.executor) { /* the executor has gone: its fds are the caller's alone now */
+    close(5);
+    close(6);
+  }
   if (pid < 0) return "create failed";
   proc_set_pid(init, pid);
   proc_note_memcg(init);
@@ -264,6 +274,14 @@ int main(int argc, char **argv) {
     put_str(2, "\n");
     return 2;
   }
+  int exe_plan = -1, exe_sync = -1;
+  if (cfg.executor) { /* out of the way of the fds below */
+    exe_plan = fcntl(3, F_DUPFD_CLOEXEC, 64);
+    exe_sync = fcntl(4, F_DUPFD_CLOEXEC, 64);
+    if (exe_plan < 0 || exe_sync < 0) return 1;
+    close(3);
+    close(4);
+  }
   int rp[2];
   if (pipe2(rp, O_CLOEXEC) < 0) return 1;
   pid_t child = fork();
@@ -290,7 +308,11 @@ int main(int argc, char **argv) {
   close(rp[0]);
   /* keep nothing the launcher's process happened to leak to us */
   report_fd = dup3(rp[1], 3, O_CLOEXEC) == 3 ? 3 : rp[1];
-  if (report_fd == 3) close_range(4, ~0U, 0);
+  if (report_fd == 3 && rp[1] != 3) close(rp[1]);
+  if (cfg.executor) { /* the executor's plan and sync fds sit at 5 and 6 (back to 3 and 4 in its child) */
+    if (dup3(exe_plan, 5, O_CLOEXEC) != 5 || dup3(exe_sync, 6, O_CLOEXEC) != 6) return 1;
+  }
+  if (report_fd == 3) close_range(cfg.executor ? 7 : 4, ~0U, 0);
   setsid();
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   int null = open("/dev/null", O_RDWR);

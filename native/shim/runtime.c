@@ -99,9 +99,57 @@ static char *runtime_error(off_t from) {
   return s;
 }
 
+/* Built-in runtime: start is the exec fifo handshake (the waiting init
+ * goes on once it has written its byte and we have read it). */
+static int builtin_start(char **errmsg) {
+  struct proc *init = proc_find("");
+  const char *why = NULL;
+  int fd = open(cfg.exec_fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) why = "the exec fifo is gone: the container was started already";
+  for (int tick = 0; !why; tick++) {
+    char b;
+    ssize_t n = read(fd, &b, 1);
+    if (n == 1) break;
+    if (n < 0 && errno != EAGAIN && errno != EINTR) why = "cannot read the exec fifo";
+    siginfo_t si = {0};
+    if (!why && init && waitid(P_PID, (id_t)init->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == init->pid) why = "container init exited before start";
+    if (!why && tick > cfg.runtime_timeout_s * 1000) why = "timed out waiting for the container init to start";
+    if (!why) usleep(1000); /* 0: init not at its open yet; EAGAIN: opened, not yet written */
+  }
+  if (fd >= 0) close(fd);
+  if (why) {
+    if (errmsg) {
+      struct buf b = {0};
+      buf_puts(&b, why);
+      buf_putc(&b, 0);
+      *errmsg = b.p;
+    }
+    return 1;
+  }
+  unlink(cfg.exec_fifo);
+  return 0;
+}
+
 int runtime_run(const char *const *args, int in, int out, int err, char **errmsg, int console_fd, int *master) {
   const char *argv[40];
   int n = 0;
+  if (errmsg) *errmsg = NULL;
+  bool exe = cfg.executor && !strcmp(args[0], "create");
+  if (cfg.executor && !strcmp(args[0], "start")) return builtin_start(errmsg);
+  /* the supervisor deletes a built-in container's state in-process */
+  if (cfg.executor && !strcmp(args[0], "delete")) return 0;
+  if (cfg.executor && !strcmp(args[0], "kill") && strcmp(args[1], "--all") != 0) {
+    struct proc *init = proc_find("");
+    int sig = atoi(args[2]);
+    if (init && init->pid > 0 && kill(init->pid, sig) == 0) return 0;
+    if (errmsg) {
+      struct buf b = {0};
+      buf_puts(&b, strerror(errno));
+      buf_putc(&b, 0);
+      *errmsg = b.p;
+    }
+    return 1;
+  }
   argv[n++] = cfg.runtime;
   argv[n++] = "--root";
   argv[n++] = cfg.runtime_root;
@@ -112,7 +160,13 @@ int runtime_run(const char *const *args, int in, int out, int err, char **errmsg
   for (int i = 0; i < cfg.n_runtime_args; i++) argv[n++] = cfg.runtime_args[i];
   for (int i = 0; args[i] && n < 39; i++) argv[n++] = args[i];
   argv[n] = NULL;
-  if (errmsg) *errmsg = NULL;
+  if (exe) {
+    n = 0;
+    argv[n++] = cfg.executor;
+    argv[n++] = "3";
+    argv[n++] = "4";
+    argv[n] = NULL;
+  }
 
   struct stat st;
   off_t log_from = stat(cfg.runtime_log, &st) == 0 ? st.st_size : 0;
@@ -128,6 +182,7 @@ int runtime_run(const char *const *args, int in, int out, int err, char **errmsg
     dup2(out >= 0 ? out : null, 1);
     dup2(err >= 0 ? err : null, 2);
     if (null > 2) close(null);
+    if (exe && (dup2(5, 3) != 3 || dup2(6, 4) != 4)) _exit(126);
     if (chdir(cfg.bundle) < 0) _exit(126);
     execvp(argv[0], (char *const *)argv);
     _exit(127);
@@ -155,6 +210,15 @@ int runtime_run(const char *const *args, int in, int out, int err, char **errmsg
     }
   }
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (exe && code == 0) {
+    /* the executor leaves once the init is cloned; the caller writes the pid
+     * file and, when the init is ready (or has failed), closes its sync end */
+    struct pollfd h = {.fd = 6, .events = 0};
+    int r;
+    do r = poll(&h, 1, cfg.runtime_timeout_s * 1000);
+    while (r < 0 && errno == EINTR);
+    if (r <= 0) timed_out = true;
+  }
   if (timed_out) {
     slog("the runtime's %s ran past %d s: killed", args[0], cfg.runtime_timeout_s);
     if (errmsg) {

@@ -64,6 +64,8 @@ struct config {
   const char *runtime_args[8]; /* extra global runtime options, e.g. --systemd-cgroup */
   int n_runtime_args;
   int runtime_timeout_s; /* a runtime call running longer is killed */
+  /* built-in runtime: the executor run in place of `<runtime> create`; fds 3 (plan) and 4 (sync) are its, driven by the caller */
+  const char *executor, *exec_fifo;
   char sock_path[108], console_path[108];
   char runtime_log[4096], pid_file[4096], exit_file[4096];
 };

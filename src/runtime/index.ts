@@ -5,6 +5,8 @@ export { runtimeContext, DEFAULT_ROOT, type RuntimeContext } from './context.ts'
 export { RuntimeError, ConfigError } from './errors.ts';
 export { create, type CreateOptions, type Created } from './verbs/create.ts';
 export { start } from './verbs/start.ts';
+export { executorPath } from './process/executor-path.ts';
+export type { ExecutorSpawner, SpawnedExecutor } from './process/launch.ts';
 export { run } from './verbs/run.ts';
 export { state } from './verbs/state.ts';
 export { kill } from './verbs/kill.ts';

@@ -2,7 +2,8 @@
 // which detaches (setsid, child subreaper) and reports once the container is
 // created; the process we spawn exits right after, so nothing here waits on
 // the monitor and the monitor outlives us. See docs/shim.md.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ShimExit } from './client.ts';
@@ -44,6 +45,10 @@ export interface ShimLaunchOptions {
   runtimeTimeoutSeconds?: number;
   /** extra global runtime options, e.g. ['--systemd-cgroup'] (at most 8) */
   runtimeArgs?: string[];
+  /** built-in runtime: the shim runs this executor (absolute) in place of
+   * `<runtime> create`, on fds 3 (plan) and 4 (sync) that the caller drives
+   * (see spawnShim); start is the handshake on this exec fifo (absolute) */
+  executor?: { path: string; execFifo: string };
   /** another shim binary */
   shimBinary?: string;
   /** a command to run the shim under, e.g. ['valgrind', '--log-file=...'] */
@@ -102,22 +107,49 @@ export function shimArgs(o: ShimLaunchOptions): string[] {
   if (o.socketPath) args.push('--socket', o.socketPath);
   if (o.runtimeTimeoutSeconds) args.push('--runtime-timeout', String(o.runtimeTimeoutSeconds));
   for (const a of o.runtimeArgs ?? []) args.push(`--runtime-arg=${a}`);
+  if (o.executor) args.push('--executor', o.executor.path, '--exec-fifo', o.executor.execFifo);
   return args;
 }
 
 export async function launchShim(o: ShimLaunchOptions): Promise<ShimLaunched> {
+  return spawnShim(o).launched;
+}
+
+export interface SpawnedShim {
+  /** the shim's report: the container created (and started with start) */
+  launched: Promise<ShimLaunched>;
+  /** with executor: the executor's plan (fd 3) and sync (fd 4) ends */
+  plan?: Socket;
+  sync?: Socket;
+  /** the launcher process (it exits once the shim has reported) */
+  child: ChildProcess;
+}
+
+/** Starts a shim; with o.executor the caller drives the executor's plan and
+ * sync sockets (the runtime library's create does, with a spawner). */
+export function spawnShim(o: ShimLaunchOptions): SpawnedShim {
   mkdirSync(o.stateDir, { recursive: true, mode: 0o700 });
   const bin = o.shimBinary ?? SHIM_BINARY;
   const argv = [...(o.wrapper ?? []), bin, ...shimArgs(o)];
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: o.executor ? ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'] });
+  const plan = o.executor ? child.stdio[3] as Socket : undefined;
+  const sync = o.executor ? child.stdio[4] as Socket : undefined;
+  return { launched: awaitReport(o, child), plan, sync, child };
+}
+
+async function awaitReport(o: ShimLaunchOptions, child: ChildProcess): Promise<ShimLaunched> {
   const out: Buffer[] = [];
   const err: Buffer[] = [];
-  child.stdout.on('data', (b: Buffer) => out.push(b));
-  child.stderr.on('data', (b: Buffer) => err.push(b));
+  child.stdout!.on('data', (b: Buffer) => out.push(b));
+  child.stderr!.on('data', (b: Buffer) => err.push(b));
+  // 'exit' and the ends of stdout/stderr, not 'close': the executor's sockets stay open in the container's init until start
+  const ended = (s: NodeJS.ReadableStream) => new Promise<void>((r) => { s.once('end', r); s.once('close', r); });
+  const outputs = Promise.all([ended(child.stdout!), ended(child.stderr!)]);
   const code = await new Promise<number | null>((resolve, reject) => {
     child.once('error', reject);
-    child.once('close', (c) => resolve(c));
+    child.once('exit', (c) => resolve(c));
   });
+  await outputs;
   const line = Buffer.concat(out).toString('utf8').trim().split('\n').pop() ?? '';
   let r: { ok?: boolean; pid?: number; shimPid?: number; error?: string } = {};
   try {

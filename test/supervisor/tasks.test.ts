@@ -58,7 +58,7 @@ async function collect(c: SupervisorClient, n: number, filter: string): Promise<
   return { ready: sub.ready, events };
 }
 
-for (const runtime of process.getuid?.() === 0 ? runtimes() : ['runc']) {
+for (const runtime of process.getuid?.() === 0 ? ['dray', ...runtimes()] : ['runc']) {
   const name = runtime.replace(/^.*\//, '');
   test(`task lifecycle with ${name}: create, start, log, wait, events, delete`, needsRoot, async (t) => {
     const d = await withDaemon(t);

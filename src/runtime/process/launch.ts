@@ -9,6 +9,7 @@
 // --preserve-fds, and are close-on-exec in the executor.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import type { Socket } from 'node:net';
+import type { Writable } from 'node:stream';
 import { constants as osConstants } from 'node:os';
 import { RuntimeError } from '../errors.ts';
 import { encodePlan, type PlanRecord } from '../plan/encode.ts';
@@ -28,14 +29,42 @@ export interface LaunchOptions {
   onHooks?: (pid: number) => Promise<void> | void;
   /** 'ready' (create: the process waits on the exec fifo) or 'exec' (the process exec'd: the sync socket closes). */
   until: 'ready' | 'exec';
+  /** Who starts the executor (default: a child of this process); dray-containerd's built-in runtime has the shim start it. */
+  spawn?: ExecutorSpawner;
 }
+
+/** A started executor as the sync protocol sees it: where the plan goes, the sync socket, its end. */
+export interface SpawnedExecutor {
+  plan: Writable;
+  sync: Socket;
+  exited: Promise<number>;
+  /** rejects when the executor could not be started */
+  failed: Promise<never>;
+  kill(): void;
+  executor?: ChildProcess;
+}
+
+/** Starts `executor <planFd> <syncFd>` with the container's stdio and preserved fds. */
+export type ExecutorSpawner = (o: { executor: string; planFd: number; syncFd: number; stdio: StdioOptions }) => SpawnedExecutor;
 
 export interface Launched {
   pid: number;
-  executor: ChildProcess;
+  /** absent when another process (the shim) started the executor */
+  executor?: ChildProcess;
   /** The executor's exit code (a monitor's is the container's status). */
   exited: Promise<number>;
 }
+
+/** The default spawner: the executor as our child. */
+export const spawnChildExecutor: ExecutorSpawner = (o) => {
+  const child = spawn(o.executor, [String(o.planFd), String(o.syncFd)], { stdio: o.stdio });
+  const exited = new Promise<number>((resolve) => {
+    child.on('exit', (code, sig) => resolve(code ?? 128 + (sig ? signalNumber(sig) : 0)));
+  });
+  const failed = new Promise<never>((_, reject) => child.on('error', (e) => reject(new RuntimeError(`start executor: ${e.message}`))));
+  failed.catch(() => {});
+  return { plan: child.stdio[o.planFd] as Socket, sync: child.stdio[o.syncFd] as Socket, exited, failed, kill: () => child.kill('SIGKILL'), executor: child };
+};
 
 class LineReader {
   private buf = '';
@@ -74,16 +103,12 @@ export async function launchExecutor(o: LaunchOptions): Promise<Launched> {
   const stdio: StdioOptions = [...(o.stdio ?? ['inherit', 'inherit', 'inherit'])];
   for (let i = 0; i < o.preserveFds; i++) stdio.push(3 + i);
   stdio.push('pipe', 'pipe');
-  const child = spawn(executorPath(), [String(planFd), String(syncFd)], { stdio });
-  const exited = new Promise<number>((resolve) => {
-    child.on('exit', (code, sig) => resolve(code ?? 128 + (sig ? signalNumber(sig) : 0)));
-  });
-  const spawnError = new Promise<never>((_, reject) => child.on('error', (e) => reject(new RuntimeError(`start executor: ${e.message}`))));
-  spawnError.catch(() => {});
-  const planPipe = child.stdio[planFd] as Socket;
+  const spawned = (o.spawn ?? spawnChildExecutor)({ executor: executorPath(), planFd, syncFd, stdio });
+  const { exited, failed: spawnError } = spawned;
+  const planPipe = spawned.plan;
   planPipe.on('error', () => {});
   planPipe.end(encodePlan(o.plan));
-  const sync = child.stdio[syncFd] as Socket;
+  const sync = spawned.sync;
   sync.on('error', () => {});
   const reader = new LineReader(sync);
   let pid = 0;
@@ -115,12 +140,12 @@ export async function launchExecutor(o: LaunchOptions): Promise<Launched> {
   } catch (err) {
     sync.destroy();
     if (pid) try { process.kill(pid, 'SIGKILL'); } catch { /* gone already */ }
-    child.kill('SIGKILL');
+    spawned.kill();
     await exited;
     throw err;
   }
   sync.destroy();
-  return { pid, executor: child, exited };
+  return { pid, executor: spawned.executor, exited };
 }
 
 function signalNumber(sig: NodeJS.Signals): number {

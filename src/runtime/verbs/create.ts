@@ -1,7 +1,7 @@
 // create: sets up the container and leaves its process waiting on the exec
 // fifo. Validates first; on any failure removes everything it made (process,
 // cgroup, state directory) before rethrowing.
-import { chmodSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import { native } from '../../common/native.ts';
@@ -13,7 +13,7 @@ import { buildCreatePlan } from '../plan/build.ts';
 import { listenerPayload, seccompPlan } from '../plan/seccomp.ts';
 import { withDefaultDeviceRules } from '../plan/devices.ts';
 import { listenConsole, type ConsoleSocket } from '../process/console.ts';
-import { launchExecutor, type Launched } from '../process/launch.ts';
+import { launchExecutor, type ExecutorSpawner, type Launched } from '../process/launch.ts';
 import { procInfo } from '../state/proc.ts';
 import { hookState } from '../state/status.ts';
 import { validateId, type ContainerRecord } from '../state/store.ts';
@@ -27,6 +27,8 @@ export interface CreateOptions {
   noPivot?: boolean;
   noNewKeyring?: boolean;
   preserveFds?: number;
+  /** Who starts the executor (default: our child); dray-containerd's built-in runtime: the shim. */
+  spawnExecutor?: ExecutorSpawner;
   /** Internal (run in the foreground): the executor stays and exits with the container's status. */
   monitor?: boolean;
   stdio?: [number | 'inherit' | 'ignore', number | 'inherit' | 'ignore', number | 'inherit' | 'ignore'];
@@ -89,11 +91,13 @@ export async function create(ctx: RuntimeContext, o: CreateOptions): Promise<Cre
       cgroupMounts: (dest, flags) => cgroupMountRecords(saved, dest, flags),
     });
     const launched = await launchExecutor({
-      plan, preserveFds, stdio: o.stdio, until: 'ready',
+      plan, preserveFds, stdio: o.stdio, until: 'ready', spawn: o.spawnExecutor,
       onPid: (p) => {
         pid = p;
         record.pid = p;
         cg.apply(p);
+        // before the executor may finish: a shim that started it reads the pid once it has exited
+        if (o.pidFile) writePidFile(o.pidFile, p);
         return hookState(record, 'creating');
       },
       listenerPayload: (p) => listenerPayload(seccomp, p, hookState(record, 'creating')),
@@ -107,11 +111,11 @@ export async function create(ctx: RuntimeContext, o: CreateOptions): Promise<Cre
     if (!info) throw new RuntimeError('container init exited during create');
     record.initStartTime = info.startTime;
     store.write(record);
-    if (o.pidFile) writePidFile(o.pidFile, pid);
     const consoleMaster = ownConsole ? await ownConsole.master() : undefined;
     return { record, launched, consoleMaster };
   } catch (err) {
     if (pid) try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+    if (pid && o.pidFile) rmSync(o.pidFile, { force: true });
     if (cgMade) await removeCgroup(cg).catch((e: Error) => ctx.warn(`remove cgroup: ${e.message}`));
     store.remove(id);
     throw err;

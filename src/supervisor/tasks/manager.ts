@@ -13,16 +13,21 @@ import type { Metadata } from '../metadata/metadata.ts';
 import type { Snapshotters } from '../services/snapshots.ts';
 import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../errors.ts';
 import { validateIdentifier } from '../identifiers.ts';
-import { launchShim, ShimLaunchError } from '../../shim/launch.ts';
+import { launchShim, spawnShim, ShimLaunchError, type ShimLaunched, type ShimLaunchOptions, type SpawnedShim } from '../../shim/launch.ts';
+import { create as rtCreate, del as rtDel, runtimeContext, RuntimeError, type ExecutorSpawner } from '../../runtime/index.ts';
 import { ShimClient, ShimConnectionError, type ShimExit, type ShimProcessState } from '../../shim/client.ts';
 import { adoptShim } from '../../shim/adopt.ts';
 import { mountAll, unmount } from '../../images/snapshots/mount.ts';
 import type { Mount } from '../../images/snapshots/types.ts';
-import { runtimeBinary, runtimeKey } from './runtimes.ts';
+import { isBuiltin, runtimeBinary, runtimeKey } from './runtimes.ts';
 import { execOutput, initLog } from './io.ts';
 
 /** What the state dir's task.json keeps, so a restarted daemon finds the task again. */
-interface TaskFile { namespace: string; id: string; runtimeId: string; bundle: string; socketPath: string; rootfsMounted: boolean; runtime: string; runtimeRoot: string }
+interface TaskFile {
+  namespace: string; id: string; runtimeId: string; bundle: string; socketPath: string; rootfsMounted: boolean; runtime: string; runtimeRoot: string;
+  /** the built-in runtime: its state is the runtime library's under runtimeRoot, handled in-process */
+  builtin?: boolean;
+}
 
 interface Task extends TaskFile {
   stateDir: string;
@@ -140,14 +145,16 @@ export class TaskManager {
       const runtimeRoot = join(this.d.execRoot, 'runtime', runtimeKey(c.runtime.name), ns);
       mkdirSync(runtimeRoot, { recursive: true, mode: 0o700 });
       mkdirSync(join(this.d.execRoot, 's'), { recursive: true, mode: 0o700 });
+      const builtin = isBuiltin(c.runtime.name);
+      const shimOptions = { id: runtimeId, bundle, runtime, runtimeRoot, stateDir, log, terminal, stdin: false, start: false, socketPath };
       let launched;
       try {
-        launched = await launchShim({ id: runtimeId, bundle, runtime, runtimeRoot, stateDir, log, terminal, stdin: false, start: false, socketPath });
+        launched = builtin ? await createBuiltin(shimOptions) : await launchShim(shimOptions);
       } catch (err) {
-        if (err instanceof ShimLaunchError) throw failedPrecondition(`task ${id}: the runtime could not create the container: ${err.message}`);
+        if (err instanceof ShimLaunchError || err instanceof RuntimeError) throw failedPrecondition(`task ${id}: the runtime could not create the container: ${err.message}`);
         throw err;
       }
-      const file: TaskFile = { namespace: ns, id, runtimeId, bundle, socketPath, rootfsMounted: mounted, runtime, runtimeRoot };
+      const file: TaskFile = { namespace: ns, id, runtimeId, bundle, socketPath, rootfsMounted: mounted, runtime, runtimeRoot, ...(builtin ? { builtin } : {}) };
       writeFileSync(join(stateDir, 'task.json'), JSON.stringify(file));
       const client = await ShimClient.connect(socketPath);
       const t: Task = { ...file, stateDir, pid: launched.pid, terminal, client, exit: null, paused: false, pendingExecs: new Map() };
@@ -332,6 +339,7 @@ export class TaskManager {
         client.once('close', () => { clearTimeout(timer); resolve(); });
       });
       client.close();
+      if (t.builtin) await builtinDelete(t, false);
     } else {
       // The shim died: the runtime may still hold the container (even a running one).
       await forceDelete(t);
@@ -412,10 +420,59 @@ function runRuntime(t: TaskFile, args: string[], input?: string): Promise<string
 
 /** `runtime delete --force`, for a task whose shim is gone; failures are logged by the caller's result, not thrown. */
 function forceDelete(t: TaskFile): Promise<void> {
+  if (t.builtin) return builtinDelete(t, true);
   if (!t.runtime) return Promise.resolve();
   return new Promise((resolve) => {
     execFile(t.runtime, ['--root', t.runtimeRoot, 'delete', '--force', t.runtimeId], { timeout: 30_000 }, () => resolve());
   });
+}
+
+/** Built-in runtime: the runtime library computes the plan here and drives
+ * the executor that the shim starts (plan and sync on the shim's fds 3 and 4). */
+async function createBuiltin(o: ShimLaunchOptions): Promise<ShimLaunched> {
+  const ctx = runtimeContext({ root: o.runtimeRoot });
+  let shim: SpawnedShim | undefined;
+  const spawnExecutor: ExecutorSpawner = (x) => {
+    shim = spawnShim({ ...o, executor: { path: x.executor, execFifo: ctx.store.fifo(o.id) } });
+    const s = shim;
+    const failed = s.launched.then(() => new Promise<never>(() => {}));
+    failed.catch(() => {});
+    return {
+      plan: s.plan!, sync: s.sync!, failed, kill: () => { s.sync!.destroy(); },
+      exited: s.launched.then(() => 0, () => 1),
+    };
+  };
+  const consoleSocket = o.terminal ? (o.socketPath ? `${o.socketPath}.console` : join(o.stateDir, 'console.sock')) : undefined;
+  try {
+    await rtCreate(ctx, { id: o.id, bundle: o.bundle, pidFile: join(o.stateDir, 'init.pid'), consoleSocket, spawnExecutor });
+  } catch (err) {
+    // a shim that reported a (since killed) init anyway goes too
+    const l = shim ? await shim.launched.catch(() => null) : null;
+    if (l) {
+      const c = await ShimClient.connect(l.socketPath).catch(() => null);
+      await c?.shutdown().catch(() => {});
+      c?.close();
+    }
+    throw err;
+  } finally {
+    shim?.plan?.destroy();
+    shim?.sync?.destroy();
+  }
+  try {
+    return await shim!.launched;
+  } catch (err) {
+    await rtDel(ctx, o.id, true).catch(() => {});
+    throw err;
+  }
+}
+
+/** Removes a built-in container's runtime state (and with force, its processes and cgroup). */
+async function builtinDelete(t: TaskFile, force: boolean): Promise<void> {
+  try {
+    await rtDel(runtimeContext({ root: t.runtimeRoot }), t.runtimeId, force);
+  } catch (err) {
+    if (!(err instanceof RuntimeError) || !/does not exist|not exist/.test(err.message)) throw err;
+  }
 }
 
 function safeReaddir(dir: string): string[] {
