@@ -194,3 +194,30 @@ test('kill -9 of drayd: containers keep running, state and logs survive', needsR
     await dray.dockerResult(['rm', '-f', 'survivor', 'done']);
   }
 });
+
+test('TTY: run -it and exec -it under a pty (script), attach to a running container', needsRoot, async () => {
+  const env = { ...dray.cliEnv, TERM: 'xterm' };
+  const { execCommand } = await import('../harness/index.ts');
+  for (const cli of ['/usr/local/bin/docker', '/usr/bin/docker']) {
+    const r = await execCommand('script', ['-qec', `${cli} run -it --rm busybox sh -c 'tty; echo "$TERM"; stty size; exit 3'`, '/dev/null'], { env, timeoutMs: 30_000 });
+    assert.equal(r.code, 3, r.stdout + r.stderr);
+    assert.match(r.stdout, /\/dev\/pts\/0\r?\n/);
+    assert.match(r.stdout, /xterm\r?\n/);
+  }
+  await dray.docker(['run', '-d', '--name', 'ttyexec', 'busybox', 'sleep', '60']);
+  try {
+    const r = await execCommand('script', ['-qec', `/usr/local/bin/docker exec -it ttyexec sh -c 'tty; exit 4'`, '/dev/null'], { env, timeoutMs: 30_000 });
+    assert.equal(r.code, 4, r.stdout + r.stderr);
+    assert.match(r.stdout, /\/dev\/pts\/\d+/);
+  } finally {
+    await dray.dockerResult(['rm', '-f', 'ttyexec']);
+  }
+  await dray.docker(['run', '-d', '--name', 'late', 'busybox', 'sh', '-c', 'sleep 1; echo late; exit 9']);
+  try {
+    const [d] = await Promise.all([dray.dockerResult(['attach', 'late'])]);
+    assert.equal(d.stdout, 'late\n');
+    assert.equal(d.code, 9);
+  } finally {
+    await dray.dockerResult(['rm', '-f', 'late']);
+  }
+});
