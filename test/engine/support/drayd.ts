@@ -12,6 +12,7 @@ import { Firewall } from '../../../src/network/firewall.ts';
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 
+// as bin/drayd runs it
 const NODE = new URL('../../../node_modules/.bin/node', import.meta.url).pathname;
 const DRAYD = new URL('../../../src/cmd/drayd.ts', import.meta.url).pathname;
 
@@ -50,7 +51,7 @@ export async function startDrayd(extra: string[] = []): Promise<Drayd> {
   let child: ChildProcess | undefined;
   const launch = async (): Promise<void> => {
     const fd = openSync(logFile, 'a');
-    child = spawn(NODE, [DRAYD, '--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`, '--pidfile', join(dir, 'drayd.pid'), '--cgroup-parent', cgroupParent, ...netArgs, ...extra], { stdio: ['ignore', fd, fd] });
+    child = spawn(NODE, ['--max-semi-space-size=1', DRAYD, '--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`, '--pidfile', join(dir, 'drayd.pid'), '--cgroup-parent', cgroupParent, ...netArgs, ...extra], { stdio: ['ignore', fd, fd] });
     closeSync(fd);
     const c = child;
     await waitUntil('drayd answers', () => ping(socket), 20_000, () => (c.exitCode !== null ? `drayd exited: ${readFileSync(logFile, 'utf8')}` : undefined));
