@@ -591,10 +591,6 @@ export class ContainerManager {
     this.#live.clear();
   }
 
-  notImplemented(what: string): never {
-    throw notImplemented(`${what} is not supported by drayd yet`);
-  }
-
   /** The container's cgroup path (cgroupsPath in its spec). */
   cgroupPath(id: string): string {
     return `${this.#o.cgroupParent ?? '/dray'}/${id}`;

@@ -1,9 +1,9 @@
 // Container filesystem and resources: archive (docker cp), export, changes,
 // commit, stats (one-shot and stream), update.
-import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { posix } from 'node:path';
-import { badRequest, conflict, notImplemented } from '../api/errors.ts';
+import { ApiError, badRequest, conflict, notImplemented } from '../api/errors.ts';
 import type { RequestContext } from '../api/context.ts';
 import type { Router } from '../api/router.ts';
 import { extractInto, statPath, tarPath } from '../archive/copy.ts';
@@ -84,7 +84,7 @@ export function containerFsRoutes(router: Router, d: { containers: ContainerMana
     const rec = containers.store.resolve(ctx.param('id'));
     const path = ctx.query.get('path');
     if (!path) throw badRequest('path is required');
-    if (rec.HostConfig.ReadonlyRootfs) throw new (await import('../api/errors.ts')).ApiError(403, 'container rootfs is marked read-only');
+    if (rec.HostConfig.ReadonlyRootfs) throw new ApiError(403, 'container rootfs is marked read-only');
     await containers.withRootfs(rec, (root) => extractInto(root, path, ctx.req, ctx.flag('noOverwriteDirNonDir')));
     ctx.send(200, {});
   });
@@ -201,5 +201,4 @@ export function containerFsRoutes(router: Router, d: { containers: ContainerMana
     d.events.publish('container', 'update', rec.Id, { name: rec.Name.slice(1), image: rec.Config.Image ?? '' });
     ctx.send(200, { Warnings: [] });
   });
-  void existsSync;
 }

@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Duplex } from 'node:stream';
 import { apiVersionAtLeast } from '../api/api-version.ts';
-import { badRequest, conflict, notFound, notImplemented } from '../api/errors.ts';
+import { badRequest, conflict, notImplemented } from '../api/errors.ts';
 import type { RequestContext } from '../api/context.ts';
 import type { Router } from '../api/router.ts';
 import type { ContainerManager } from '../containers/manager.ts';
@@ -205,7 +205,6 @@ export function containerRoutes(router: Router, d: ContainerRouteDeps): void {
     containers.store.resolve(ctx.param('id'));
     throw notImplemented('attach over websocket is not supported by drayd yet');
   });
-  void notFound;
 }
 
 /** Wires a hijacked connection to a container's live streams (and its stdin). */

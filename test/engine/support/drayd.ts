@@ -7,6 +7,8 @@ import { existsSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DOCKER_CLI, execCommand, ping, waitUntil, type DockerCli, type ExecResult } from '../../harness/index.ts';
+import { track, untrack, type Peer } from '../../harness/peers.ts';
+import { killProcessesMentioning, terminate } from '../../harness/cleanup.ts';
 import { native } from '../../../src/common/native.ts';
 import { Firewall } from '../../../src/network/firewall.ts';
 import { randomBytes } from 'node:crypto';
@@ -58,6 +60,21 @@ export async function startDrayd(extra: string[] = []): Promise<Drayd> {
   };
   await launch();
   const cliEnv = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: dir, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: join(dir, 'cli') };
+  // If the test process dies first, the harness's exit handler stops everything this started:
+  // drayd, the shims and containers (their processes name the dir), mounts, cgroups, network.
+  let stopped = false;
+  const emergency: Peer = {
+    kind: 'drayd',
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      if (child?.pid) terminate(child.pid, 5000, 'SIGKILL');
+      killProcessesMentioning([dir]);
+      cleanup(dir, cgroupParent);
+      cleanupNetwork(bridge, bridgePrefix, chainPrefix);
+    },
+  };
+  track(emergency);
   const d: Drayd = {
     dir, socket, host: `unix://${socket}`, dataRoot, execRoot, cgroupParent, cliEnv,
     pid: () => child?.pid ?? 0,
@@ -90,8 +107,8 @@ export async function startDrayd(extra: string[] = []): Promise<Drayd> {
           await exited;
         }
       } finally {
-        cleanup(dir, cgroupParent);
-        cleanupNetwork(bridge, bridgePrefix, chainPrefix);
+        emergency.stop();
+        untrack(emergency);
       }
     },
   };
