@@ -7,6 +7,7 @@
 //   snapshots/rm-*         being removed (record already gone)
 // Only numbered directories with a record are snapshots; anything else under
 // snapshots/ is what a crash left behind and is removed when the snapshotter opens.
+import { markTopDir } from './topdir.ts';
 import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -32,6 +33,7 @@ export abstract class BaseSnapshotter implements Snapshotter {
   constructor(root: string) {
     this.root = root;
     mkdirSync(join(root, 'snapshots'), { recursive: true, mode: 0o700 });
+    markTopDir(join(root, 'snapshots'));
     this.meta = new SnapshotMetadata(join(root, 'metadata.db'));
     this.recover();
   }
