@@ -49,7 +49,7 @@ export async function removeCgroup(cg: CgroupManager): Promise<void> {
     let pids: number[] = [];
     try { pids = cg.pids(); } catch { break; }
     if (!pids.length) break;
-    await sleep(Math.min(50, 2 + i * 2));
+    await sleep(Math.min(50, 1 + i * 2));
   }
   for (let attempt = 0; ; attempt++) {
     try {

@@ -24,5 +24,5 @@ export function containerCgroupMounts(saved: SavedCgroup): CgroupMountLayout {
     if (!name.includes(',')) continue;
     for (const part of name.split(',')) if (!binds.has(part)) symlinks.push({ name: part, target: name });
   }
-  return { binds: [...binds].map(([name, source]) => ({ name, source })).sort((a, b) => a.name.localeCompare(b.name)), symlinks };
+  return { binds: [...binds].map(([name, source]) => ({ name, source })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)), symlinks };
 }

@@ -24,12 +24,18 @@ export function signalAll(pids: readonly number[], signal: NodeJS.Signals | numb
   }
 }
 
-/** Polls until done() or the attempt budget runs out; returns whether done. */
+/**
+ * Polls until done() or the budget (attempts x delayMs) runs out; returns
+ * whether done. The first polls come after 1 ms, growing to delayMs: what
+ * is waited for (a freeze, a killed task leaving) usually takes well under
+ * a millisecond, and a CLI verb pays every sleep in full.
+ */
 export async function waitFor(done: () => boolean, attempts = 200, delayMs = 5, onRetry?: (i: number) => void): Promise<boolean> {
-  for (let i = 0; i < attempts; i++) {
+  const deadline = Date.now() + attempts * delayMs;
+  for (let i = 0; Date.now() < deadline; i++) {
     if (done()) return true;
     onRetry?.(i);
-    await sleep(delayMs);
+    await sleep(Math.min(delayMs, 1 + (i >> 2)));
   }
   return done();
 }

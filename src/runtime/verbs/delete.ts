@@ -31,7 +31,7 @@ export async function del(ctx: RuntimeContext, id: string, force = false): Promi
       else for (const p of containerPids(rec, cg)) try { process.kill(p, 9); } catch { /* exited */ }
       try { process.kill(rec.pid, 9); } catch { /* exited */ }
       const deadline = Date.now() + KILL_WAIT_MS;
-      while (isSameProcess(rec.pid, rec.initStartTime) && Date.now() < deadline) sleepSync(5);
+      for (let i = 0; isSameProcess(rec.pid, rec.initStartTime) && Date.now() < deadline; i++) sleepSync(i < 20 ? 0.1 : 5);
     }
     await runHooksWarn('poststop', rec.config.hooks?.poststop, hookState(rec, 'stopped'), ctx.warn);
     if (cg) await removeCgroup(cg);
