@@ -14,9 +14,9 @@ describe('dray-runc config.json features', needsRoot, () => {
   let b: TestBundle;
   before(() => { b = makeBundle(); });
   after(() => b.cleanup());
-  const run = (args: string[], edit?: Parameters<TestBundle['configure']>[1], flags: string[] = []) => {
+  const run = (args: string[], edit?: Parameters<TestBundle['configure']>[1], flags: string[] = [], id = 'cfg') => {
     b.configure(args, edit);
-    const r = b.runc(['run', ...flags, 'cfg']);
+    const r = b.runc(['run', ...flags, id]);
     assert.equal(r.status, 0, r.stderr);
     return r.stdout;
   };
@@ -97,7 +97,8 @@ describe('dray-runc config.json features', needsRoot, () => {
   it('joins a session keyring of its own unless --no-new-keyring', () => {
     const ring = run(['sh', '-c', 'grep -c "_ses.cfg" /proc/keys || true'], (s) => { s.linux!.maskedPaths = []; });
     assert.equal(ring, '1\n');
-    const none = run(['sh', '-c', 'grep -c "_ses.cfg" /proc/keys || true'], (s) => { s.linux!.maskedPaths = []; }, ['--no-new-keyring']);
+    // Another id: the first run's keyring lingers in /proc/keys until the kernel's key GC runs.
+    const none = run(['sh', '-c', 'grep -c "_ses.cfgnk" /proc/keys || true'], (s) => { s.linux!.maskedPaths = []; }, ['--no-new-keyring'], 'cfgnk');
     assert.equal(none, '0\n');
   });
 
