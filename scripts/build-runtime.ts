@@ -19,6 +19,7 @@ export const RUNTIME_BUNDLE = `${root}build/runtime/dray-runc.cjs`;
 function options(): BuildOptions {
   const { version } = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { version: string };
   return {
+    absWorkingDir: root, // comments name sources relative to it: the same text from any cwd
     entryPoints: [`${root}src/cmd/dray-runc.ts`],
     bundle: true,
     format: 'cjs',
