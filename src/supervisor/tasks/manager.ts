@@ -40,6 +40,8 @@ interface Task extends TaskFile {
   paused: boolean;
   /** execs added (Exec) but not started yet: their process spec path and io */
   pendingExecs: Map<string, { path: string; terminal: boolean; stdin: boolean; stdout?: string; stderr?: string }>;
+  /** While the init's start is in flight: its /tasks/exit waits for /tasks/start (a fast init can exit first). */
+  starting?: Promise<void>;
 }
 
 export interface ProcessView {
@@ -181,9 +183,11 @@ export class TaskManager {
         t.exit = e;
         writeFileSync(join(t.stateDir, EXIT_PUBLISHED), '');
       }
-      this.d.bus.publish(t.namespace, '/tasks/exit', 'TaskExit', {
+      const publish = (): void => this.d.bus.publish(t.namespace, '/tasks/exit', 'TaskExit', {
         containerId: t.id, id: isInit ? t.id : e.id, pid: e.pid, exitStatus: e.exitStatus, exitedAt: tsOf(e.exitedAt),
       });
+      if (isInit && t.starting) void t.starting.then(publish, publish);
+      else publish();
     });
     c.on('oom', () => { this.d.bus.publish(t.namespace, '/tasks/oom', 'TaskOOM', { containerId: t.id }); });
     c.on('close', () => { this.d.log.debug('shim connection closed', { namespace: t.namespace, id: t.id }); });
@@ -193,8 +197,9 @@ export class TaskManager {
     const t = this.task(ns, id);
     const c = this.live(t);
     if (!execId) {
-      await c.start();
-      this.d.bus.publish(ns, '/tasks/start', 'TaskStart', { containerId: id, pid: t.pid });
+      const started = c.start().then(() => { this.d.bus.publish(ns, '/tasks/start', 'TaskStart', { containerId: id, pid: t.pid }); });
+      t.starting = started;
+      try { await started; } finally { if (t.starting === started) t.starting = undefined; }
       return { pid: t.pid };
     }
     const pending = t.pendingExecs.get(execId);
