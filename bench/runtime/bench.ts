@@ -61,6 +61,9 @@ for (const [name, cmd] of [['dray-runc', [RUNC]], ['runc', ['runc']], [crunName,
     cycle: (id) => { go(['create', '--bundle', bundle, id]); go(['start', id]); go(['delete', '--force', id]); },
   });
 }
+// The floor for a CLI in Node: one bare Node start per verb (three for the cycle).
+const nodeStart = (): void => { const r = spawnSync(process.execPath, ['-e', '0'], { stdio: 'ignore' }); if (r.status !== 0) throw new Error('node -e 0 failed'); };
+runners.push({ name: 'node -e 0 (floor per verb)', run: nodeStart, cycle: () => { nodeStart(); nodeStart(); nodeStart(); } });
 const ctx = runtimeContext({ root: join(base, 'state-lib') });
 runners.push({
   name: 'dray-runc library (in-process)',
