@@ -1,4 +1,5 @@
 // Capability sets: Docker's default set, CapAdd/CapDrop with ALL, privileged.
+import { readFileSync } from 'node:fs';
 import { badRequest } from '../api/errors.ts';
 import { DOCKER_DEFAULT_CAPS } from '../../runtime/seccomp/docker-profile.ts';
 
@@ -13,6 +14,18 @@ export const ALL_CAPS: readonly string[] = [
   'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
 ];
 
+let hostCaps: string[] | undefined;
+
+/** The capabilities drayd itself may hand out (its bounding set; in order of number): Docker's "all". */
+export function hostCapabilities(): string[] {
+  if (!hostCaps) {
+    const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    const bits = m ? BigInt(`0x${m[1]}`) : (1n << BigInt(ALL_CAPS.length)) - 1n;
+    hostCaps = ALL_CAPS.filter((_, i) => (bits >> BigInt(i)) & 1n);
+  }
+  return hostCaps;
+}
+
 function normalize(c: string): string {
   const u = c.toUpperCase();
   if (u === 'ALL') return u;
@@ -23,11 +36,11 @@ function normalize(c: string): string {
 
 /** The container's capability set, in Docker's order of evaluation (drop, then add). */
 export function capabilitySet(add: string[] = [], drop: string[] = [], privileged = false): string[] {
-  if (privileged) return [...ALL_CAPS];
+  if (privileged) return [...hostCapabilities()];
   const a = add.map(normalize);
   const d = drop.map(normalize);
   let caps = d.includes('ALL') ? [] : DOCKER_DEFAULT_CAPS.filter((c) => !d.includes(c));
-  if (a.includes('ALL')) caps = ALL_CAPS.filter((c) => !d.includes(c) || a.includes(c));
+  if (a.includes('ALL')) caps = hostCapabilities().filter((c) => !d.includes(c) || a.includes(c));
   for (const c of a) if (c !== 'ALL' && !caps.includes(c)) caps.push(c);
   return caps;
 }

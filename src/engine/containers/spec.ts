@@ -110,7 +110,8 @@ export function processSpec(input: SpecInput, args: string[]): ProcessSpec {
     args,
     env: containerEnv(rec),
     cwd: rec.Config.WorkingDir || '/',
-    capabilities: { bounding: caps, effective: caps, permitted: caps },
+    // as dockerd: a non-root user keeps the bounding set, but starts with no effective or permitted capability
+    capabilities: { bounding: caps, effective: user.uid === 0 ? caps : [], permitted: user.uid === 0 ? caps : [] },
   };
   if (hc.Ulimits?.length) p.rlimits = hc.Ulimits.map((u) => ({ type: rlimitName(u.Name), hard: u.Hard, soft: u.Soft }));
   if (sec.noNewPrivileges) p.noNewPrivileges = true;
@@ -195,10 +196,11 @@ export function buildSpec(input: SpecInput): Record<string, unknown> {
       linux.seccomp = dockerProfileToOci(profile, { arch: nativeArch(), capabilities: process.capabilities.bounding, kernelRelease: release() });
     }
   }
-  if (hc.Sysctls && Object.keys(hc.Sysctls).length) {
-    if (net === 'host' && Object.keys(hc.Sysctls).some((k) => k.startsWith('net.'))) throw badRequest('sysctl net.* are not allowed with the host network namespace');
-    linux.sysctl = { ...hc.Sysctls };
-  }
+  if (net === 'host' && Object.keys(hc.Sysctls ?? {}).some((k) => k.startsWith('net.'))) throw badRequest('sysctl net.* are not allowed with the host network namespace');
+  // dockerd 20.10's defaults in a container's own network namespace: unprivileged ping and low ports
+  const sysctl: Record<string, string> = net === 'host' ? {} : { 'net.ipv4.ip_unprivileged_port_start': '0', 'net.ipv4.ping_group_range': '0 2147483647' };
+  Object.assign(sysctl, hc.Sysctls ?? {});
+  if (Object.keys(sysctl).length) linux.sysctl = sysctl;
   return {
     ociVersion: '1.0.2-dev',
     process,
