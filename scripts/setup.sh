@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 PKGS="build-essential make gcc git ca-certificates xz-utils iproute2 iptables nftables
  docker.io containerd runc crun docker-registry skopeo umoci
  busybox-static debootstrap valgrind jq uidmap
- libseccomp-dev apache2-utils openssl"
+ libseccomp-dev apache2-utils openssl docker-compose"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
