@@ -1,6 +1,7 @@
 // Issue 5's task benchmarks, dray-containerd vs the real containerd 1.6 in
 // one run, both through their gRPC APIs (the same grpc-js client), both
-// running runc on the same busybox rootfs:
+// running runc on the same busybox rootfs, plus dray-containerd's built-in
+// runtime (plan in-process, the shim runs the executor):
 //  - container create + task create + start + wait + task delete + container
 //    delete of a busybox `true`, 100 one after another and 50 at once;
 //  - resident memory of 50 idle `sleep` containers: the sum over the shims
@@ -36,11 +37,13 @@ function specFor(base: Record<string, unknown> & { process: Record<string, unkno
   return { ...base, process: { ...base.process, args, terminal: false }, root: { path: rootfs, readonly: true } };
 }
 
-function draySide(address: string, base: Parameters<typeof specFor>[0], rootfs: string): Side {
+function draySide(address: string, base: Parameters<typeof specFor>[0], rootfs: string, runtime: string): Side {
   const c = new SupervisorClient(`unix://${address}`, { namespace: 'default' });
+  const pre = runtime === 'dray' ? 'b-' : ''; // both dray sides share a namespace
   return {
-    async run(id, args) {
-      await c.containers.create({ id, runtime: { name: 'runc' }, spec: specFor(base, rootfs, args) });
+    async run(bare, args) {
+      const id = pre + bare;
+      await c.containers.create({ id, runtime: { name: runtime }, spec: specFor(base, rootfs, args) });
       await c.tasks.create(id);
       const waited = c.tasks.start(id).then(() => c.tasks.wait(id));
       const { exitStatus } = await waited;
@@ -48,13 +51,15 @@ function draySide(address: string, base: Parameters<typeof specFor>[0], rootfs: 
       await c.containers.delete(id);
       return exitStatus;
     },
-    async startIdle(id) {
-      await c.containers.create({ id, runtime: { name: 'runc' }, spec: specFor(base, rootfs, ['sleep', '100000']) });
+    async startIdle(bare) {
+      const id = pre + bare;
+      await c.containers.create({ id, runtime: { name: runtime }, spec: specFor(base, rootfs, ['sleep', '100000']) });
       const { pid } = await c.tasks.create(id);
       await c.tasks.start(id);
       return pid;
     },
-    async stopIdle(id) {
+    async stopIdle(bare) {
+      const id = pre + bare;
       await c.tasks.kill(id, 9);
       await c.tasks.wait(id);
       await c.tasks.delete(id);
@@ -91,6 +96,7 @@ function containerdSide(address: string, base: Parameters<typeof specFor>[0], ro
     },
     async stopIdle(id) {
       const waited = tasks.call('wait', { containerId: id });
+      waited.catch(() => {}); // the kill's error is the one to report
       await tasks.call('kill', { containerId: id, signal: 9 });
       await waited;
       await tasks.call('delete', { containerId: id });
@@ -130,35 +136,37 @@ async function main(): Promise<void> {
     mkdirSync(join(dir, 'containerd'));
     const dray = (await drayStart(join(dir, 'dray'))).daemon;
     const ctrd = (await containerdStart(join(dir, 'containerd'))).daemon;
-    const sides: [Side, Side] = [draySide(dray.address, base, rootfs), containerdSide(ctrd.address, base, rootfs)];
+    // 0: dray-containerd + runc, 1: dray-containerd + built-in runtime, 2: containerd + runc
+    const sides: [Side, Side, Side] = [draySide(dray.address, base, rootfs, 'runc'), draySide(dray.address, base, rootfs, 'dray'), containerdSide(ctrd.address, base, rootfs)];
+    const labels = ['runc', 'built-in runtime'];
     try {
       // Warm-up, then alternate run by run.
       for (const s of sides) for (let i = 0; i < 3; i++) if (await s.run(`warm-${i}`, ['true']) !== 0) throw new Error('warm-up run failed');
-      const seq: [number[], number[]] = [[], []];
+      const seq: [number[], number[], number[]] = [[], [], []];
       for (let i = 0; i < RUNS; i++) {
-        for (const k of [0, 1] as const) {
+        for (const k of [0, 1, 2] as const) {
           const t0 = performance.now();
           const code = await sides[k].run(`seq-${i}`, ['true']);
           seq[k].push(performance.now() - t0);
           if (code !== 0) throw new Error(`run ${i} exited ${code}`);
         }
       }
-      rows.push({ name: `busybox true, one after another (per task)`, dray: seq[0], peer: seq[1] });
-      const par: [number[], number[]] = [[], []];
+      for (const k of [0, 1] as const) rows.push({ name: `busybox true, one after another (per task), ${labels[k]}`, dray: seq[k], peer: seq[2] });
+      const par: [number[], number[], number[]] = [[], [], []];
       for (let round = 0; round < 3; round++) {
-        for (const k of [0, 1] as const) {
+        for (const k of [0, 1, 2] as const) {
           const t0 = performance.now();
           const codes = await Promise.all(Array.from({ length: PARALLEL }, (_, i) => sides[k].run(`par-${round}-${i}`, ['true'])));
           par[k].push(performance.now() - t0);
           if (codes.some((c) => c !== 0)) throw new Error('a parallel run failed');
         }
       }
-      rows.push({ name: `${PARALLEL} busybox true at once (whole batch)`, dray: par[0], peer: par[1] });
+      for (const k of [0, 1] as const) rows.push({ name: `${PARALLEL} busybox true at once (whole batch), ${labels[k]}`, dray: par[k], peer: par[2] });
 
       // Idle memory: IDLE sleeping containers on each side, shims' RSS summed.
       const ids = Array.from({ length: IDLE }, (_, i) => `idle-${i}`);
       for (const id of ids) await sides[0].startIdle(id);
-      for (const id of ids) await sides[1].startIdle(id);
+      for (const id of ids) await sides[2].startIdle(id);
       await new Promise((r) => setTimeout(r, 2000));
       const dShims = rssOf('dray-shim', join(dir, 'dray'));
       const cShims = rssOf('containerd-shim-runc-v2', join(dir, 'containerd'));
@@ -168,7 +176,7 @@ async function main(): Promise<void> {
       memLines.push(`                                  ratio (dray / containerd) ${(sum(dShims) / sum(cShims)).toFixed(3)}`);
     } finally {
       // The idle containers go in any case (they outlive their daemons otherwise).
-      for (const s of sides) for (let i = 0; i < IDLE; i++) await s.stopIdle(`idle-${i}`).catch(() => {});
+      for (const s of [sides[0], sides[2]]) for (let i = 0; i < IDLE; i++) await s.stopIdle(`idle-${i}`).catch(() => {});
       for (const s of sides) s.close();
       await dray.stop();
       await ctrd.stop();

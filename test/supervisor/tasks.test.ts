@@ -58,7 +58,11 @@ async function collect(c: SupervisorClient, n: number, filter: string): Promise<
   return { ready: sub.ready, events };
 }
 
-for (const runtime of process.getuid?.() === 0 ? ['dray', ...runtimes()] : ['runc']) {
+/** Every runtime the task scenarios run with: the built-in one ("dray"), then the binaries (runc, crun, dray-runc). */
+const RUNTIMES = process.getuid?.() === 0 ? ['dray', ...runtimes()] : ['runc'];
+const runtimeName = (runtime: string): string => runtime.startsWith('/') ? runtime : runtime.replace(/^.*\//, '');
+
+for (const runtime of RUNTIMES) {
   const name = runtime.replace(/^.*\//, '');
   test(`task lifecycle with ${name}: create, start, log, wait, events, delete`, needsRoot, async (t) => {
     const d = await withDaemon(t);
@@ -90,22 +94,37 @@ for (const runtime of process.getuid?.() === 0 ? ['dray', ...runtimes()] : ['run
     assert.deepEqual(got.map((e) => e.topic), ['/tasks/create', '/tasks/start', '/tasks/exit', '/tasks/delete']);
     assert.equal((got[2]!.event as Record<string, unknown>)['exitStatus'], 3);
     await c.containers.delete('life');
+
+    // a TTY task: the pty master comes over the console socket, its output is logged
+    const ttyLog = join(logDir, 'tty.log');
+    await c.containers.create({ id: 'tty', runtime: { name: runtimeName(runtime) }, spec: specFor(['sh', '-c', 'tty; exit 2']) });
+    await c.tasks.create('tty', { terminal: true, stdout: `jsonfile://${ttyLog}` });
+    await c.tasks.start('tty');
+    assert.equal((await c.tasks.wait('tty')).exitStatus, 2);
+    let text = '';
+    for (let i = 0; i < 100 && !text.includes('\n'); i++) {
+      text = existsSync(ttyLog) ? readFileSync(ttyLog, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { log: string }).log).join('') : '';
+      if (!text.includes('\n')) await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.match(text, /^\/dev\/pts\/\d+\r?\n/);
+    await c.tasks.delete('tty');
+    await c.containers.delete('tty');
   });
 }
 
-test('exec into a running task, kill, and errors with their codes', needsRoot, async (t) => {
+for (const runtime of RUNTIMES) test(`exec into a running task, pause, pids, update, metrics, kill with ${runtime.replace(/^.*\//, '')}; errors with their codes`, needsRoot, async (t) => {
   const d = await withDaemon(t);
   const c = d.client();
   const outDir = mkdtempSync(join(tmpdir(), 'dray-sup-exec-'));
   t.after(() => rmSync(outDir, { recursive: true, force: true }));
-  await c.containers.create({ id: 'svc', runtime: { name: 'runc' }, spec: specFor(['sleep', '1000']) });
+  await c.containers.create({ id: 'svc', runtime: { name: runtimeName(runtime) }, spec: specFor(['sleep', '1000']) });
   await c.tasks.create('svc');
   await c.tasks.start('svc');
   assert.equal((await c.tasks.get('svc')).status, 'RUNNING');
   await assert.rejects(c.tasks.delete('svc'), hasCode(status.FAILED_PRECONDITION));
 
   const out = join(outDir, 'out');
-  await c.tasks.exec('svc', 'e1', { args: ['sh', '-c', 'echo exec says hi; exit 5'], cwd: '/', env: ['PATH=/bin'] }, { stdout: `file://${out}` });
+  await c.tasks.exec('svc', 'e1', { args: ['sh', '-c', 'echo exec says hi; exit 5'], cwd: '/', env: ['PATH=/bin'], user: { uid: 0, gid: 0 } }, { stdout: `file://${out}` });
   assert.equal((await c.tasks.get('svc', 'e1')).status, 'CREATED');
   const { pid } = await c.tasks.start('svc', 'e1');
   assert.ok(pid > 0);
@@ -136,12 +155,20 @@ test('exec into a running task, kill, and errors with their codes', needsRoot, a
   assert.equal(readFileSync(pidsMax, 'utf8').trim(), '77', 'the runtime applied the new limit');
   await assert.rejects(c.tasks.update('svc', [1] as unknown as object), hasCode(status.INVALID_ARGUMENT));
   assert.deepEqual((await events).map((e) => e.topic), ['/tasks/paused', '/tasks/resumed']);
+  const metrics = await c.tasks.metrics(['id==svc']);
+  assert.equal(metrics.length, 1);
+  assert.equal(metrics[0]!.id, 'svc');
+  assert.equal(metrics[0]!.stats.pids_stats.current, pids.length, 'pids_stats from the task\'s cgroup');
+  assert.equal(metrics[0]!.stats.pids_stats.limit, 77);
+  assert.ok(metrics[0]!.stats.memory_stats.usage > 0);
+  assert.deepEqual(await c.tasks.metrics(['id==nothing']), []);
 
   await c.tasks.kill('svc', 9);
   assert.equal((await c.tasks.wait('svc')).exitStatus, 137);
   await assert.rejects(c.tasks.pause('svc'), hasCode(status.FAILED_PRECONDITION));
   await assert.rejects(c.tasks.exec('svc', 'late', { args: ['true'], cwd: '/' }).then(() => c.tasks.start('svc', 'late')), (e: unknown) => e instanceof SupervisorError && e.code !== status.OK, 'no exec into a stopped task');
   await c.tasks.delete('svc');
+  if (runtime !== 'runc') return;
 
   await assert.rejects(c.tasks.create('ghost'), hasCode(status.NOT_FOUND));
   await c.containers.create({ id: 'badrt', runtime: { name: 'no-such-runtime' }, spec: specFor(['true']) });
@@ -152,7 +179,7 @@ test('exec into a running task, kill, and errors with their codes', needsRoot, a
   await c.tasks.delete('nobin').catch(() => {});
   await assert.rejects(c.tasks.get('nobin'), hasCode(status.NOT_FOUND));
   assert.deepEqual(readdirSync(join(d.execRoot, 'bundles', 'default')), [], 'a failed create leaves no bundle');
-  for (const m of ['metrics', 'checkpoint']) {
+  for (const m of ['checkpoint']) {
     const raw = c.raw('tasks') as unknown as Record<string, (req: object, md: import('@grpc/grpc-js').Metadata, cb: (e: { code: number } | null) => void) => void>;
     const md = new (await import('@grpc/grpc-js')).Metadata();
     md.set('dray-namespace', 'default');
@@ -160,12 +187,15 @@ test('exec into a running task, kill, and errors with their codes', needsRoot, a
   }
 });
 
-test('kill -9 of dray-containerd: tasks keep running, exits meanwhile are kept, a restart re-adopts them', needsRoot, async (t) => {
+for (const runtime of RUNTIMES) test(`kill -9 of dray-containerd with ${runtime.replace(/^.*\//, '')}: tasks keep running and logging, exits meanwhile are kept, a restart re-adopts them`, needsRoot, async (t) => {
   let d = await withDaemon(t);
   const c = d.client();
-  await c.containers.create({ id: 'long', runtime: { name: 'runc' }, spec: specFor(['sleep', '1000']) });
-  await c.containers.create({ id: 'short', runtime: { name: 'runc' }, spec: specFor(['sh', '-c', 'read x < /dev/null; sleep 1; exit 7']) });
-  const long = await c.tasks.create('long');
+  const logDir = mkdtempSync(join(tmpdir(), 'dray-sup-k9-'));
+  t.after(() => rmSync(logDir, { recursive: true, force: true }));
+  const log = join(logDir, 'long.log');
+  await c.containers.create({ id: 'long', runtime: { name: runtimeName(runtime) }, spec: specFor(['sh', '-c', 'i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.1; done']) });
+  await c.containers.create({ id: 'short', runtime: { name: runtimeName(runtime) }, spec: specFor(['sh', '-c', 'read x < /dev/null; sleep 1; exit 7']) });
+  const long = await c.tasks.create('long', { stdout: `jsonfile://${log}` });
   await c.tasks.start('long');
   const short = await c.tasks.create('short');
   await c.tasks.start('short');
@@ -176,6 +206,10 @@ test('kill -9 of dray-containerd: tasks keep running, exits meanwhile are kept, 
     try { process.kill(short.pid, 0); } catch { break; }
     await new Promise((r) => setTimeout(r, 20));
   }
+  const lines = () => readFileSync(log, 'utf8').split('\n').filter(Boolean).length;
+  const before = lines();
+  for (let i = 0; i < 100 && lines() <= before; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.ok(lines() > before, 'the container keeps logging while no daemon runs');
   d = await d.restart();
   t.after(() => d.cleanup());
   const c2 = d.client();

@@ -1,6 +1,7 @@
 // Client of dray.services.tasks.v1.Tasks.
 import type { Timestamp } from '../api/types.ts';
 import type { Caller } from './caller.ts';
+import type { DockerCgroupStats } from '../../runtime/cgroups/index.ts';
 import type { MountMessage } from './snapshots.ts';
 
 export interface TaskProcess { containerId: string; id: string; pid: number; status: 'UNKNOWN' | 'CREATED' | 'RUNNING' | 'STOPPED' | 'PAUSED' | 'PAUSING'; terminal: boolean; exitStatus: number; exitedAt: Timestamp | null }
@@ -69,6 +70,18 @@ export class TasksApi {
 
   async pids(containerId: string): Promise<number[]> {
     return (await this.c.unary<{ processes: { pid: number }[] }>('tasks', 'ListPids', { containerId })).processes.map((p) => p.pid);
+  }
+
+  /** cgroup statistics of running tasks: stats is the cgroup part of Docker's
+   * stats object (cpu_stats, memory_stats, pids_stats, blkio_stats); filters
+   * select tasks, e.g. ['id==web']. */
+  async metrics(filters: string[] = []): Promise<{ id: string; timestamp: Date | undefined; stats: DockerCgroupStats }[]> {
+    const r = await this.c.unary<{ metrics: { id: string; timestamp: Timestamp | null; data: { typeUrl: string; value: Buffer } | null }[] }>('tasks', 'Metrics', { filters });
+    return r.metrics.map((m) => ({
+      id: m.id,
+      timestamp: m.timestamp ? new Date(Number(m.timestamp.seconds) * 1000 + Math.floor(m.timestamp.nanos / 1e6)) : undefined,
+      stats: JSON.parse(m.data?.value.toString('utf8') ?? '{}') as DockerCgroupStats,
+    }));
   }
 
   async resize(containerId: string, width: number, height: number, execId = ''): Promise<void> {

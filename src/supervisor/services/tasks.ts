@@ -1,6 +1,5 @@
 // dray.services.tasks.v1.Tasks over the task manager (dray-shim per task).
-// Metrics is not wired yet and Checkpoint is not supported: they answer
-// UNIMPLEMENTED with why.
+// Checkpoint is not supported: it answers UNIMPLEMENTED with why.
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { toTimestamp } from '../api/types.ts';
 import { unimplemented } from '../errors.ts';
@@ -12,6 +11,9 @@ import type { ServiceDeps } from './deps.ts';
 function processMessage(p: ProcessView): Record<string, unknown> {
   return { containerId: p.containerId, id: p.id, pid: p.pid, status: p.status, terminal: p.terminal, exitStatus: p.exitStatus, exitedAt: p.exitedAt ? toTimestamp(p.exitedAt) : null };
 }
+
+/** Metric.data's type: Docker's cgroup stats (cpu_stats, memory_stats, pids_stats, blkio_stats) as JSON. */
+export const METRICS_TYPE_URL = 'types.dray.io/docker-cgroup-stats+json';
 
 interface MountMessage { type: string; source: string; target: string; options: string[] }
 
@@ -62,7 +64,12 @@ export function tasksService(d: ServiceDeps, tasks: TaskManager): UntypedService
     Resume: unary(d.rpc, m('Resume'), async (req: { containerId: string }, call) => { await tasks.pause(call.namespace(), req.containerId, false); return {}; }),
     ListPids: unary(d.rpc, m('ListPids'), async (req: { containerId: string }, call) => ({ processes: (await tasks.pids(call.namespace(), req.containerId)).map((pid) => ({ pid, info: null })) })),
     Update: unary(d.rpc, m('Update'), async (req: { containerId: string; resources: Buffer }, call) => { await tasks.update(call.namespace(), req.containerId, req.resources); return {}; }),
-    Metrics: notYet('Metrics', 'cgroup metrics are not wired in yet'),
+    // data: the cgroup part of Docker's stats object as JSON (what drayd's stats needs)
+    Metrics: unary(d.rpc, m('Metrics'), async (req: { filters: string[] }, call) => ({
+      metrics: (await tasks.metrics(call.namespace(), req.filters ?? [])).map((x) => ({
+        timestamp: toTimestamp(x.at), id: x.id, data: { typeUrl: METRICS_TYPE_URL, value: Buffer.from(JSON.stringify(x.stats)) },
+      })),
+    })),
     Checkpoint: notYet('Checkpoint', 'checkpoint/restore is not supported by Dray'),
   };
 }

@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import type { Logger } from '../../common/log.ts';
 import type { EventBus } from '../events/bus.ts';
 import type { Metadata } from '../metadata/metadata.ts';
@@ -14,7 +14,10 @@ import type { Snapshotters } from '../services/snapshots.ts';
 import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../errors.ts';
 import { validateIdentifier } from '../identifiers.ts';
 import { launchShim, spawnShim, ShimLaunchError, type ShimLaunched, type ShimLaunchOptions, type SpawnedShim } from '../../shim/launch.ts';
-import { create as rtCreate, del as rtDel, runtimeContext, RuntimeError, type ExecutorSpawner } from '../../runtime/index.ts';
+import { create as rtCreate, del as rtDel, pause as rtPause, pids as rtPids, resume as rtResume, update as rtUpdate, runtimeContext, RuntimeError, type ExecutorSpawner, type RuntimeContext } from '../../runtime/index.ts';
+import { containerCgroup, newCgroup, type CgroupManager } from '../../runtime/cgroup.ts';
+import { reopenCgroup, toDockerStats, type DockerCgroupStats } from '../../runtime/cgroups/index.ts';
+import { matchAny, parseFilters } from '../filters.ts';
 import { ShimClient, ShimConnectionError, type ShimExit, type ShimProcessState } from '../../shim/client.ts';
 import { adoptShim } from '../../shim/adopt.ts';
 import { mountAll, unmount } from '../../images/snapshots/mount.ts';
@@ -280,26 +283,54 @@ export class TaskManager {
     const s = await c.state();
     if (s.status !== 'running') throw failedPrecondition(`task ${id} is ${s.status}: only a running task can be ${pause ? 'paused' : 'resumed'}`);
     if (t.paused === pause) throw failedPrecondition(`task ${id} is ${pause ? 'already paused' : 'not paused'}`);
-    await runRuntime(t, [pause ? 'pause' : 'resume', t.runtimeId]);
+    if (t.builtin) await inProcess(t, (ctx) => (pause ? rtPause : rtResume)(ctx, t.runtimeId));
+    else await runRuntime(t, [pause ? 'pause' : 'resume', t.runtimeId]);
     t.paused = pause;
     if (pause) this.d.bus.publish(ns, '/tasks/paused', 'TaskPaused', { containerId: id });
     else this.d.bus.publish(ns, '/tasks/resumed', 'TaskResumed', { containerId: id });
   }
 
-  /** New OCI Linux resources (JSON) for a running container: the runtime's `update --resources -`. */
+  /** New OCI Linux resources (JSON) for a running container: the runtime's `update --resources FILE`. */
   async update(ns: string, id: string, resources: Buffer): Promise<void> {
     const t = this.task(ns, id);
     this.live(t);
     let r: unknown;
     try { r = JSON.parse(resources.toString('utf8')); } catch { throw invalidArgument(`task ${id}: resources are not valid JSON`); }
     if (!r || typeof r !== 'object' || Array.isArray(r)) throw invalidArgument(`task ${id}: resources must be an OCI LinuxResources object`);
-    await runRuntime(t, ['update', '--resources', '-', t.runtimeId], JSON.stringify(r));
+    // a file, not stdin: crun opens /dev/stdin, which a socket (Node's stdio pipes) cannot be reopened as
+    const file = join(t.stateDir, `resources.${process.pid}.${Date.now()}.json`);
+    writeFileSync(file, JSON.stringify(r));
+    try {
+      if (t.builtin) await inProcess(t, (ctx) => rtUpdate(ctx, t.runtimeId, { resources: file }));
+      else await runRuntime(t, ['update', '--resources', file, t.runtimeId]);
+    } finally {
+      rmSync(file, { force: true });
+    }
+  }
+
+  /** cgroup statistics of the namespace's running tasks (those the filters select: id, namespace fields). */
+  async metrics(ns: string, filters: readonly string[]): Promise<{ id: string; at: Date; stats: DockerCgroupStats }[]> {
+    const fs = parseFilters(filters);
+    const out: { id: string; at: Date; stats: DockerCgroupStats }[] = [];
+    for (const t of [...this.tasks.values()].sort((a, b) => a.id.localeCompare(b.id))) {
+      if (t.namespace !== ns || !t.client || t.client.closed || t.exit) continue;
+      if (!matchAny(fs, (path) => (path.length === 1 && path[0] === 'id' ? t.id : path.length === 1 && path[0] === 'namespace' ? ns : undefined))) continue;
+      const cg = taskCgroup(t);
+      if (!cg) continue;
+      try {
+        out.push({ id: t.id, at: new Date(), stats: toDockerStats(cg.stats(), cg.mode) });
+      } catch (err) {
+        if (!t.exit) throw err; // exited meanwhile: its cgroup went
+      }
+    }
+    return out;
   }
 
   /** The container's processes, from its runtime's `ps`. */
   async pids(ns: string, id: string): Promise<number[]> {
     const t = this.task(ns, id);
     this.live(t);
+    if (t.builtin) return inProcess(t, (ctx) => rtPids(ctx, t.runtimeId));
     const out = await runRuntime(t, ['ps', '--format', 'json', t.runtimeId]);
     let pids: unknown;
     try { pids = JSON.parse(out || '[]'); } catch { throw new Error(`task ${id}: the runtime's ps printed no JSON: ${out.slice(0, 200)}`); }
@@ -468,6 +499,58 @@ async function createBuiltin(o: ShimLaunchOptions): Promise<ShimLaunched> {
   } catch (err) {
     await rtDel(ctx, o.id, true).catch(() => {});
     throw err;
+  }
+}
+
+/** A runtime library verb on a built-in task; its errors are FAILED_PRECONDITION, as a runtime binary's are. */
+async function inProcess<T>(t: TaskFile, f: (ctx: RuntimeContext) => Promise<T> | T): Promise<T> {
+  try {
+    return await f(runtimeContext({ root: t.runtimeRoot }));
+  } catch (err) {
+    if (err instanceof RuntimeError) throw failedPrecondition(`task ${t.id}: ${err.message}`);
+    throw err;
+  }
+}
+
+/** The task's cgroup: the runtime library's record for built-in tasks and
+ * dray-runc's, else the one its init is in (runc, crun); null when the init
+ * is not in it. */
+function taskCgroup(t: Task): CgroupManager | null {
+  const holdsInit = (cg: CgroupManager | null): boolean => { try { return !!cg && cg.pids().includes(t.pid); } catch { return false; } };
+  if (t.builtin || t.runtime.endsWith('/dray-runc')) {
+    try {
+      const cg = containerCgroup(runtimeContext({ root: t.runtimeRoot }).store.read(t.runtimeId));
+      if (holdsInit(cg)) return cg;
+    } catch { /* no record: as for other runtimes */ }
+  }
+  const cg = cgroupOfPid(t.pid, t.runtimeId);
+  return holdsInit(cg) ? cg : null;
+}
+
+/** The cgroup a process is in, hierarchy by hierarchy from /proc/PID/cgroup
+ * (runc on v1 nests some controllers under its own cgroup, others not). */
+function cgroupOfPid(pid: number, id: string): CgroupManager | null {
+  let text = '';
+  try { text = readFileSync(`/proc/${pid}/cgroup`, 'utf8'); } catch { return null; }
+  const byController = new Map<string, string>();
+  for (const f of text.split('\n').map((l) => l.split(':'))) {
+    if (f.length < 3) continue;
+    const path = f.slice(2).join(':');
+    if (f[1] === '') byController.set('', path);
+    else for (const c of f[1]!.split(',')) byController.set(c, path);
+  }
+  try {
+    const shape = newCgroup(byController.get('memory') ?? byController.get('') ?? '/', id).saved();
+    const paths: Record<string, string> = {};
+    for (const [c, mp] of Object.entries(shape.mountpoints)) {
+      const p = byController.get(c);
+      if (p === undefined || p === '/') continue;
+      paths[c] = posix.join(mp, p);
+    }
+    const mountpoints = Object.fromEntries(Object.keys(paths).map((c) => [c, shape.mountpoints[c]!]));
+    return reopenCgroup({ mode: shape.mode, paths, mountpoints });
+  } catch {
+    return null;
   }
 }
 
