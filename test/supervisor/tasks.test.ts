@@ -113,61 +113,63 @@ for (const runtime of RUNTIMES) {
 }
 
 for (const runtime of RUNTIMES) test(`exec into a running task, pause, pids, update, metrics, kill with ${runtime.replace(/^.*\//, '')}; errors with their codes`, needsRoot, async (t) => {
+  // one id per runtime: the cgroup (named after it) must not be another runtime's leftover
+  const svc = `svc-${runtime.replace(/^.*\//, '').replace(/[^a-z0-9-]/g, '')}`;
   const d = await withDaemon(t);
   const c = d.client();
   const outDir = mkdtempSync(join(tmpdir(), 'dray-sup-exec-'));
   t.after(() => rmSync(outDir, { recursive: true, force: true }));
-  await c.containers.create({ id: 'svc', runtime: { name: runtimeName(runtime) }, spec: specFor(['sleep', '1000']) });
-  await c.tasks.create('svc');
-  await c.tasks.start('svc');
-  assert.equal((await c.tasks.get('svc')).status, 'RUNNING');
-  await assert.rejects(c.tasks.delete('svc'), hasCode(status.FAILED_PRECONDITION));
+  await c.containers.create({ id: svc, runtime: { name: runtimeName(runtime) }, spec: specFor(['sleep', '1000']) });
+  await c.tasks.create(svc);
+  await c.tasks.start(svc);
+  assert.equal((await c.tasks.get(svc)).status, 'RUNNING');
+  await assert.rejects(c.tasks.delete(svc), hasCode(status.FAILED_PRECONDITION));
 
   const out = join(outDir, 'out');
-  await c.tasks.exec('svc', 'e1', { args: ['sh', '-c', 'echo exec says hi; exit 5'], cwd: '/', env: ['PATH=/bin'], user: { uid: 0, gid: 0 } }, { stdout: `file://${out}` });
-  assert.equal((await c.tasks.get('svc', 'e1')).status, 'CREATED');
-  const { pid } = await c.tasks.start('svc', 'e1');
+  await c.tasks.exec(svc, 'e1', { args: ['sh', '-c', 'echo exec says hi; exit 5'], cwd: '/', env: ['PATH=/bin'], user: { uid: 0, gid: 0 } }, { stdout: `file://${out}` });
+  assert.equal((await c.tasks.get(svc, 'e1')).status, 'CREATED');
+  const { pid } = await c.tasks.start(svc, 'e1');
   assert.ok(pid > 0);
-  assert.equal((await c.tasks.wait('svc', 'e1')).exitStatus, 5);
+  assert.equal((await c.tasks.wait(svc, 'e1')).exitStatus, 5);
   for (let i = 0; i < 100 && !existsSync(out); i++) await new Promise((r) => setTimeout(r, 20));
   for (let i = 0; i < 100 && readFileSync(out, 'utf8') === ''; i++) await new Promise((r) => setTimeout(r, 20));
   assert.equal(readFileSync(out, 'utf8'), 'exec says hi\n');
-  assert.equal((await c.tasks.deleteProcess('svc', 'e1')).exitStatus, 5);
-  await assert.rejects(c.tasks.exec('svc', 'e2', { args: [] }), hasCode(status.INVALID_ARGUMENT));
-  await assert.rejects(c.tasks.exec('svc', 'bad/id', { args: ['true'] }), hasCode(status.INVALID_ARGUMENT));
-  await assert.rejects(c.tasks.start('svc', 'nope'), hasCode(status.NOT_FOUND));
+  assert.equal((await c.tasks.deleteProcess(svc, 'e1')).exitStatus, 5);
+  await assert.rejects(c.tasks.exec(svc, 'e2', { args: [] }), hasCode(status.INVALID_ARGUMENT));
+  await assert.rejects(c.tasks.exec(svc, 'bad/id', { args: ['true'] }), hasCode(status.INVALID_ARGUMENT));
+  await assert.rejects(c.tasks.start(svc, 'nope'), hasCode(status.NOT_FOUND));
 
   // pause/resume with the runtime's verbs, pids from its ps
   const { ready, events } = await collect(c, 2, 'topic~=^/tasks/(paused|resumed)$');
   await ready;
-  const pids = await c.tasks.pids('svc');
-  assert.ok(pids.includes((await c.tasks.get('svc')).pid), `${pids}`);
-  await c.tasks.pause('svc');
-  assert.equal((await c.tasks.get('svc')).status, 'PAUSED');
-  await assert.rejects(c.tasks.pause('svc'), hasCode(status.FAILED_PRECONDITION));
-  await c.tasks.resume('svc');
-  assert.equal((await c.tasks.get('svc')).status, 'RUNNING');
-  await c.tasks.update('svc', { pids: { limit: 77 } });
+  const pids = await c.tasks.pids(svc);
+  assert.ok(pids.includes((await c.tasks.get(svc)).pid), `${pids}`);
+  await c.tasks.pause(svc);
+  assert.equal((await c.tasks.get(svc)).status, 'PAUSED');
+  await assert.rejects(c.tasks.pause(svc), hasCode(status.FAILED_PRECONDITION));
+  await c.tasks.resume(svc);
+  assert.equal((await c.tasks.get(svc)).status, 'RUNNING');
+  await c.tasks.update(svc, { pids: { limit: 77 } });
   // cgroup v1 (a pids hierarchy) or v2 (the unified one)
-  const lines = readFileSync(`/proc/${(await c.tasks.get('svc')).pid}/cgroup`, 'utf8').split('\n');
+  const lines = readFileSync(`/proc/${(await c.tasks.get(svc)).pid}/cgroup`, 'utf8').split('\n');
   const v1 = lines.find((l) => /^\d+:pids:/.test(l));
   const pidsMax = v1 ? `/sys/fs/cgroup/pids${v1.split(':')[2]}/pids.max` : `/sys/fs/cgroup${lines.find((l) => l.startsWith('0::'))!.slice(3)}/pids.max`;
   assert.equal(readFileSync(pidsMax, 'utf8').trim(), '77', 'the runtime applied the new limit');
-  await assert.rejects(c.tasks.update('svc', [1] as unknown as object), hasCode(status.INVALID_ARGUMENT));
+  await assert.rejects(c.tasks.update(svc, [1] as unknown as object), hasCode(status.INVALID_ARGUMENT));
   assert.deepEqual((await events).map((e) => e.topic), ['/tasks/paused', '/tasks/resumed']);
-  const metrics = await c.tasks.metrics(['id==svc']);
+  const metrics = await c.tasks.metrics([`id==${svc}`]);
   assert.equal(metrics.length, 1);
-  assert.equal(metrics[0]!.id, 'svc');
+  assert.equal(metrics[0]!.id, svc);
   assert.equal(metrics[0]!.stats.pids_stats.current, pids.length, 'pids_stats from the task\'s cgroup');
   assert.equal(metrics[0]!.stats.pids_stats.limit, 77);
   assert.ok(metrics[0]!.stats.memory_stats.usage > 0);
   assert.deepEqual(await c.tasks.metrics(['id==nothing']), []);
 
-  await c.tasks.kill('svc', 9);
-  assert.equal((await c.tasks.wait('svc')).exitStatus, 137);
-  await assert.rejects(c.tasks.pause('svc'), hasCode(status.FAILED_PRECONDITION));
-  await assert.rejects(c.tasks.exec('svc', 'late', { args: ['true'], cwd: '/' }).then(() => c.tasks.start('svc', 'late')), (e: unknown) => e instanceof SupervisorError && e.code !== status.OK, 'no exec into a stopped task');
-  await c.tasks.delete('svc');
+  await c.tasks.kill(svc, 9);
+  assert.equal((await c.tasks.wait(svc)).exitStatus, 137);
+  await assert.rejects(c.tasks.pause(svc), hasCode(status.FAILED_PRECONDITION));
+  await assert.rejects(c.tasks.exec(svc, 'late', { args: ['true'], cwd: '/' }).then(() => c.tasks.start(svc, 'late')), (e: unknown) => e instanceof SupervisorError && e.code !== status.OK, 'no exec into a stopped task');
+  await c.tasks.delete(svc);
   if (runtime !== 'runc') return;
 
   await assert.rejects(c.tasks.create('ghost'), hasCode(status.NOT_FOUND));
@@ -188,17 +190,19 @@ for (const runtime of RUNTIMES) test(`exec into a running task, pause, pids, upd
 });
 
 for (const runtime of RUNTIMES) test(`kill -9 of dray-containerd with ${runtime.replace(/^.*\//, '')}: tasks keep running and logging, exits meanwhile are kept, a restart re-adopts them`, needsRoot, async (t) => {
+  const sfx = runtime.replace(/^.*\//, '').replace(/[^a-z0-9-]/g, '');
+  const [longId, shortId] = [`long-${sfx}`, `short-${sfx}`];
   let d = await withDaemon(t);
   const c = d.client();
   const logDir = mkdtempSync(join(tmpdir(), 'dray-sup-k9-'));
   t.after(() => rmSync(logDir, { recursive: true, force: true }));
   const log = join(logDir, 'long.log');
-  await c.containers.create({ id: 'long', runtime: { name: runtimeName(runtime) }, spec: specFor(['sh', '-c', 'i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.1; done']) });
-  await c.containers.create({ id: 'short', runtime: { name: runtimeName(runtime) }, spec: specFor(['sh', '-c', 'read x < /dev/null; sleep 1; exit 7']) });
-  const long = await c.tasks.create('long', { stdout: `jsonfile://${log}` });
-  await c.tasks.start('long');
-  const short = await c.tasks.create('short');
-  await c.tasks.start('short');
+  await c.containers.create({ id: longId, runtime: { name: runtimeName(runtime) }, spec: specFor(['sh', '-c', 'i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.1; done']) });
+  await c.containers.create({ id: shortId, runtime: { name: runtimeName(runtime) }, spec: specFor(['sh', '-c', 'read x < /dev/null; sleep 1; exit 7']) });
+  const long = await c.tasks.create(longId, { stdout: `jsonfile://${log}` });
+  await c.tasks.start(longId);
+  const short = await c.tasks.create(shortId);
+  await c.tasks.start(shortId);
   await d.kill9();
   // The containers outlive the daemon; the short one exits while it is down.
   process.kill(long.pid, 0);
@@ -214,15 +218,15 @@ for (const runtime of RUNTIMES) test(`kill -9 of dray-containerd with ${runtime.
   t.after(() => d.cleanup());
   const c2 = d.client();
   assert.match(d.stderr(), /msg="re-adopted tasks" count=2/);
-  assert.equal((await c2.tasks.get('long')).status, 'RUNNING');
-  assert.equal((await c2.tasks.get('long')).pid, long.pid);
-  const s = await c2.tasks.get('short');
+  assert.equal((await c2.tasks.get(longId)).status, 'RUNNING');
+  assert.equal((await c2.tasks.get(longId)).pid, long.pid);
+  const s = await c2.tasks.get(shortId);
   assert.equal(s.status, 'STOPPED');
-  assert.equal((await c2.tasks.wait('short')).exitStatus, 7, 'the exit recorded while no daemon ran');
-  await c2.tasks.delete('short');
-  await c2.tasks.kill('long', 9);
-  assert.equal((await c2.tasks.wait('long')).exitStatus, 137);
-  await c2.tasks.delete('long');
+  assert.equal((await c2.tasks.wait(shortId)).exitStatus, 7, 'the exit recorded while no daemon ran');
+  await c2.tasks.delete(shortId);
+  await c2.tasks.kill(longId, 9);
+  assert.equal((await c2.tasks.wait(longId)).exitStatus, 137);
+  await c2.tasks.delete(longId);
   assert.throws(() => process.kill(long.pid, 0));
 });
 
