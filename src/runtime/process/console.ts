@@ -71,7 +71,14 @@ export async function proxyConsole(master: number, done: Promise<unknown>): Prom
     if (raw) stdin.setRawMode(false);
     stdin.pause();
     stdin.destroy();
+    // A read may still be in flight on the master in libuv's thread pool.
+    // Closing the fd under it lets the number be reused (the state lock is
+    // opened next) while that read completes: close only once the stream
+    // says its IO is done; if it never does, leave the fd to process exit.
+    const closed = new Promise<boolean>((resolve) => fromPty.once('close', () => resolve(true)));
     fromPty.destroy();
-    try { closeSync(master); } catch { /* closed already */ }
+    if (await Promise.race([closed, sleep(500).then(() => false)])) {
+      try { closeSync(master); } catch { /* closed already */ }
+    }
   }
 }
