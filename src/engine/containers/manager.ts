@@ -327,6 +327,17 @@ export class ContainerManager {
       ...(ec?.IPAMConfig?.IPv4Address ? { ipv4Address: ec.IPAMConfig.IPv4Address } : {}),
       ...(rec.HostConfig.Dns?.length ? { dnsServers: rec.HostConfig.Dns } : {}),
     });
+    // the other networks: `network connect` (to this run or while stopped) and compose's create-then-connect
+    if (name !== 'host' && name !== 'none') {
+      const done = new Set([name, rec.HostConfig.NetworkMode, ...Object.keys(net.containerNetworks(rec.Id))]);
+      for (const [other, oc] of Object.entries(rec.Dray.endpointsConfig ?? {})) {
+        if (done.has(other)) continue;
+        await net.connect(other, { id: rec.Id, name: rec.Name, netns: `/proc/${pid}/ns/net` }, {
+          ...(oc?.Aliases?.length ? { aliases: oc.Aliases } : {}),
+          ...(oc?.IPAMConfig?.IPv4Address ? { ipv4Address: oc.IPAMConfig.IPv4Address } : {}),
+        });
+      }
+    }
     const hc = rec.HostConfig;
     const specs = portSpecs(hc.PortBindings as never, rec.Config.ExposedPorts, hc['PublishAllPorts'] === true);
     const published = name === 'host' || name === 'none' ? [] : await net.publish(rec.Id, specs);

@@ -1,7 +1,7 @@
 // /networks/...: the networking library's NetworkManager behind Docker's
 // endpoints; connect/disconnect of running containers go through the engine
 // (it knows their network namespaces).
-import { badRequest, conflict } from '../api/errors.ts';
+import { badRequest, forbidden } from '../api/errors.ts';
 import type { Router } from '../api/router.ts';
 import type { ContainerManager } from '../containers/manager.ts';
 import { parseFilters } from '../containers/view.ts';
@@ -37,12 +37,26 @@ export function networkRoutes(router: Router, d: { network: NetworkManager; cont
     const n = network.inspect(ctx.param('id'));
     const rec = d.containers.store.resolve(body.Container);
     const live = d.containers.live(rec.Id);
-    if (!live) throw conflict(`container ${rec.Id} is not running: connecting stopped containers is not supported by drayd yet`);
-    await network.connect(n.Id, { id: rec.Id, name: rec.Name, netns: `/proc/${live.pid}/ns/net` }, {
-      ...(body.EndpointConfig?.Aliases?.length ? { aliases: body.EndpointConfig.Aliases } : {}),
-      ...(body.EndpointConfig?.IPAMConfig?.IPv4Address ? { ipv4Address: body.EndpointConfig.IPAMConfig.IPv4Address } : {}),
-    });
-    rec.NetworkSettings = { ...rec.NetworkSettings, Networks: network.containerNetworks(rec.Id) };
+    const ec = body.EndpointConfig ?? {};
+    if (!live) {
+      // a stopped container: recorded, connected at its next start (compose connects created containers)
+      const networks = { ...(rec.NetworkSettings['Networks'] as Record<string, unknown> | undefined) };
+      if (networks[n.Name]) throw forbidden(`endpoint with name ${rec.Name.replace(/^\//, '')} already exists in network ${n.Name}`);
+      rec.Dray.endpointsConfig = { ...rec.Dray.endpointsConfig, [n.Name]: ec };
+      networks[n.Name] = {
+        IPAMConfig: ec.IPAMConfig ?? null, Links: null, Aliases: ec.Aliases?.length ? ec.Aliases : null, NetworkID: n.Id, EndpointID: '',
+        Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: '', DriverOpts: null,
+      };
+      rec.NetworkSettings = { ...rec.NetworkSettings, Networks: networks };
+    } else {
+      await network.connect(n.Id, { id: rec.Id, name: rec.Name, netns: `/proc/${live.pid}/ns/net` }, {
+        ...(ec.Aliases?.length ? { aliases: ec.Aliases } : {}),
+        ...(ec.IPAMConfig?.IPv4Address ? { ipv4Address: ec.IPAMConfig.IPv4Address } : {}),
+      });
+      // kept for the next start
+      rec.Dray.endpointsConfig = { ...rec.Dray.endpointsConfig, [n.Name]: ec };
+      rec.NetworkSettings = { ...rec.NetworkSettings, Networks: network.containerNetworks(rec.Id) };
+    }
     d.containers.store.save(rec);
     d.events.publish('network', 'connect', n.Id, { container: rec.Id, name: n.Name, type: n.Driver });
     ctx.send(200, {});
@@ -52,8 +66,18 @@ export function networkRoutes(router: Router, d: { network: NetworkManager; cont
     if (!body?.Container) throw badRequest('container is required');
     const n = network.inspect(ctx.param('id'));
     const rec = d.containers.store.resolve(body.Container);
-    network.disconnect(n.Id, rec.Id);
-    rec.NetworkSettings = { ...rec.NetworkSettings, Networks: network.containerNetworks(rec.Id) };
+    const recorded = { ...rec.Dray.endpointsConfig };
+    delete recorded[n.Name];
+    if (d.containers.live(rec.Id)) {
+      network.disconnect(n.Id, rec.Id);
+      rec.NetworkSettings = { ...rec.NetworkSettings, Networks: network.containerNetworks(rec.Id) };
+    } else {
+      const networks = { ...(rec.NetworkSettings['Networks'] as Record<string, unknown> | undefined) };
+      if (!networks[n.Name] && !rec.Dray.endpointsConfig?.[n.Name]) throw forbidden(`container ${rec.Id} is not connected to network ${n.Name}`);
+      delete networks[n.Name];
+      rec.NetworkSettings = { ...rec.NetworkSettings, Networks: networks };
+    }
+    rec.Dray.endpointsConfig = recorded;
     d.containers.store.save(rec);
     d.events.publish('network', 'disconnect', n.Id, { container: rec.Id, name: n.Name, type: n.Driver });
     ctx.send(200, {});

@@ -28,6 +28,8 @@ export interface Drayd {
   execRoot: string;
   cgroupParent: string;
   cliEnv: NodeJS.ProcessEnv;
+  /** This daemon's default bridge, user-network bridge prefix and iptables chain prefix. */
+  net: { bridge: string; bridgePrefix: string; chainPrefix: string };
   pid(): number;
   docker(args: string[], o?: DockerRunOptions): Promise<string>;
   dockerResult(args: string[], o?: DockerRunOptions): Promise<ExecResult>;
@@ -77,6 +79,7 @@ export async function startDrayd(extra: string[] = []): Promise<Drayd> {
   track(emergency);
   const d: Drayd = {
     dir, socket, host: `unix://${socket}`, dataRoot, execRoot, cgroupParent, cliEnv,
+    net: { bridge, bridgePrefix, chainPrefix },
     pid: () => child?.pid ?? 0,
     dockerResult(args, o = {}) {
       return execCommand(DOCKER_CLI[o.cli ?? 'v28'], args, { env: cliEnv, ...(o.input !== undefined ? { input: o.input } : {}), timeoutMs: o.timeoutMs ?? 60_000 });
