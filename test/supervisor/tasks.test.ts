@@ -95,6 +95,26 @@ for (const runtime of RUNTIMES) {
     assert.equal((got[2]!.event as Record<string, unknown>)['exitStatus'], 3);
     await c.containers.delete('life');
 
+    // stdin from a fifo (as containerd's clients pass it): written, then closed (EOF)
+    const fifo = join(logDir, 'stdin');
+    execFileSync('mkfifo', [fifo]);
+    const catLog = join(logDir, 'cat.log');
+    await c.containers.create({ id: 'cat', runtime: { name: runtimeName(runtime) }, spec: specFor(['sh', '-c', 'cat; echo done']) });
+    await c.tasks.create('cat', { stdin: fifo, stdout: `jsonfile://${catLog}` });
+    await c.tasks.start('cat');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(fifo, 'piped in\n'); // opens (a reader is there), writes, closes: EOF
+    assert.equal((await c.tasks.wait('cat')).exitStatus, 0);
+    let catText = '';
+    for (let i = 0; i < 100 && !catText.includes('done'); i++) {
+      catText = readFileSync(catLog, 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { log: string }).log).join('');
+      if (!catText.includes('done')) await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(catText, 'piped in\ndone\n');
+    await c.tasks.delete('cat');
+    await assert.rejects(c.tasks.create('cat', { stdin: catLog }), hasCode(status.INVALID_ARGUMENT), 'stdin must be a fifo');
+    await c.containers.delete('cat');
+
     // a TTY task: the pty master comes over the console socket, its output is logged
     const ttyLog = join(logDir, 'tty.log');
     await c.containers.create({ id: 'tty', runtime: { name: runtimeName(runtime) }, spec: specFor(['sh', '-c', 'tty; exit 2']) });

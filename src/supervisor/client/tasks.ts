@@ -11,6 +11,8 @@ export interface TaskCreate {
   rootfs?: MountMessage[];
   /** The init process's json-file log: "jsonfile:///path?max-size=N&max-file=M"; empty: one in the shim's state dir. */
   stdout?: string;
+  /** An absolute path of a fifo: what its writers write is the init's stdin; their EOF closes it. */
+  stdin?: string;
   terminal?: boolean;
 }
 
@@ -19,7 +21,7 @@ export class TasksApi {
   constructor(c: Caller) { this.c = c; }
 
   async create(containerId: string, opts: TaskCreate = {}): Promise<{ pid: number }> {
-    return this.c.unary('tasks', 'Create', { containerId, rootfs: opts.rootfs ?? [], stdout: opts.stdout ?? '', terminal: opts.terminal ?? false });
+    return this.c.unary('tasks', 'Create', { containerId, rootfs: opts.rootfs ?? [], stdin: opts.stdin ?? '', stdout: opts.stdout ?? '', terminal: opts.terminal ?? false });
   }
 
   async start(containerId: string, execId = ''): Promise<{ pid: number }> {

@@ -5,7 +5,8 @@
 // events, and re-adopts the shims it finds when the daemon restarts.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { constants, createWriteStream, existsSync, openSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { join, posix } from 'node:path';
 import type { Logger } from '../../common/log.ts';
 import type { EventBus } from '../events/bus.ts';
@@ -120,7 +121,9 @@ export class TaskManager {
     const key = this.key(ns, id);
     const c = this.d.metadata.containers.get(ns, id);
     if (this.has(ns, id)) throw alreadyExists(`task ${JSON.stringify(id)} in namespace ${JSON.stringify(ns)}: already exists`);
-    if (req.stdin) throw invalidArgument('stdin: the task\'s stdin is served by the shim\'s attach, not a path; leave it empty');
+    if (req.stdin && (!req.stdin.startsWith('/') || !statSync(req.stdin, { throwIfNoEntry: false })?.isFIFO())) {
+      throw invalidArgument(`stdin: ${JSON.stringify(req.stdin)} is not an absolute path of a fifo`);
+    }
     const runtime = runtimeBinary(c.runtime.name);
     const spec = JSON.parse(c.spec.toString('utf8')) as Record<string, unknown> & { root?: { path?: string; readonly?: boolean }; process?: { terminal?: boolean } };
     const runtimeId = id.length <= 64 ? id : createHash('sha256').update(id).digest('hex').slice(0, 64);
@@ -151,7 +154,7 @@ export class TaskManager {
       mkdirSync(runtimeRoot, { recursive: true, mode: 0o700 });
       mkdirSync(join(this.d.execRoot, 's'), { recursive: true, mode: 0o700 });
       const builtin = isBuiltin(c.runtime.name);
-      const shimOptions = { id: runtimeId, bundle, runtime, runtimeRoot, stateDir, log, terminal, stdin: false, start: false, socketPath };
+      const shimOptions = { id: runtimeId, bundle, runtime, runtimeRoot, stateDir, log, terminal, stdin: !!req.stdin, start: false, socketPath };
       let launched;
       try {
         launched = builtin ? await createBuiltin(shimOptions) : await launchShim(shimOptions);
@@ -165,6 +168,7 @@ export class TaskManager {
       const t: Task = { ...file, stateDir, pid: launched.pid, terminal, client, exit: null, paused: false, pendingExecs: new Map() };
       this.watch(t);
       this.tasks.set(key, t);
+      if (req.stdin) relayStdin(req.stdin, client, (e) => this.d.log.warn('task stdin relay', { id, error: e.message }));
       this.d.bus.publish(ns, '/tasks/create', 'TaskCreate', { containerId: id, bundle, pid: launched.pid, io: { stdout: log.path, terminal } });
       return { pid: launched.pid };
     } catch (err) {
@@ -500,6 +504,28 @@ async function createBuiltin(o: ShimLaunchOptions): Promise<ShimLaunched> {
     await rtDel(ctx, o.id, true).catch(() => {});
     throw err;
   }
+}
+
+/** The task's stdin fifo (as containerd's clients hand it): what its writers
+ * write goes to the shim, in order; their end (EOF) closes the process's
+ * stdin. Lives in this daemon: a restart does not resume it. */
+function relayStdin(path: string, client: ShimClient, warn: (e: Error) => void): void {
+  // non-blocking open and epoll reads (no thread-pool thread waits for a writer);
+  // a fifo that never had a writer reports no hang-up, so this waits for the first
+  let src: Socket;
+  try {
+    src = new Socket({ fd: openSync(path, constants.O_RDONLY | constants.O_NONBLOCK), readable: true, writable: false }); // libuv opens close-on-exec
+  } catch (err) {
+    warn(err as Error);
+    return;
+  }
+  src.on('data', (chunk) => {
+    src.pause();
+    client.writeStdin(chunk as Buffer).then(() => src.resume(), (e: Error) => { warn(e); src.destroy(); });
+  });
+  src.on('end', () => { client.closeStdin().catch(warn); });
+  src.on('error', warn);
+  client.once('close', () => src.destroy());
 }
 
 /** A runtime library verb on a built-in task; its errors are FAILED_PRECONDITION, as a runtime binary's are. */
