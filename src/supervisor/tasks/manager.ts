@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { constants, createWriteStream, existsSync, openSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { join, posix } from 'node:path';
 import type { Logger } from '../../common/log.ts';
@@ -384,17 +385,22 @@ export class TaskManager {
       // The shim died: the runtime may still hold the container (even a running one).
       await forceDelete(t);
     }
-    this.release(t);
+    await this.release(t);
     const r = { pid: t.pid, exitStatus: exit?.exitStatus ?? 255, exitedAt: exit ? dateOf(exit.exitedAt) : undefined };
     this.d.bus.publish(ns, '/tasks/delete', 'TaskDelete', { containerId: id, id, pid: r.pid, exitStatus: r.exitStatus, ...(r.exitedAt ? { exitedAt: tsOf(exit!.exitedAt) } : {}) });
     return r;
   }
 
-  private release(t: Task): void {
+  private async release(t: Task): Promise<void> {
     if (t.rootfsMounted) unmount(join(t.bundle, 'rootfs'));
+    // Async: the sync rm's retries sleep on the event loop (a profile of 50
+    // deletes at once showed it). The task stays listed until its files are
+    // gone, so a create of the same id cannot meet a half-removed bundle.
     // maxRetries: a file the exiting shim writes meanwhile makes one pass fail with ENOTEMPTY.
-    rmSync(t.bundle, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
-    rmSync(t.stateDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
+    await Promise.all([
+      rm(t.bundle, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 }),
+      rm(t.stateDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 }),
+    ]);
     if (!t.socketPath.startsWith(t.stateDir)) rmSync(t.socketPath, { force: true });
     this.tasks.delete(this.key(t.namespace, t.id));
   }
