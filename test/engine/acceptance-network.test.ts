@@ -158,7 +158,8 @@ test('docker-compose 1.29: up, ps, logs, down of two services calling each other
   const dir = mkdtempSync(join(tmpdir(), 'dray-compose-'));
   const project = `acc${process.pid}`;
   const env = { ...dray.cliEnv, COMPOSE_PROJECT_NAME: project, COMPOSE_INTERACTIVE_NO_CLI: '1' };
-  const compose = (args: string[]) => execCommand('/usr/bin/docker-compose', ['-f', join(dir, 'docker-compose.yml'), ...args], { env, timeoutMs: 120_000 });
+  const compose = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) =>
+    execCommand('/usr/bin/docker-compose', ['-f', join(dir, 'docker-compose.yml'), ...args], { env: { ...env, ...extraEnv }, timeoutMs: 120_000 });
   writeFileSync(join(dir, 'docker-compose.yml'), COMPOSE_FILE);
   try {
     const up = await compose(['up', '-d']);
@@ -174,6 +175,11 @@ test('docker-compose 1.29: up, ps, logs, down of two services calling each other
       return /reached web by name/.test(logs);
     }, 30_000);
     assert.match(logs, /client_1 +\| reached web by name/);
+    // Recreating reads the image's ContainerConfig, which the API stopped sending at 1.44 (as dockerd 25+ does, where
+    // compose 1.29 fails with KeyError 'ContainerConfig'): pinning the API version, as with dockerd, makes it work.
+    const recreate = await compose(['up', '-d', '--force-recreate', 'web'], { COMPOSE_API_VERSION: '1.43' });
+    assert.equal(recreate.code, 0, `recreate: ${recreate.stderr}`);
+    assert.match(recreate.stderr, /Recreating .*web_1 .*done/);
     const down = await compose(['down']);
     assert.equal(down.code, 0, `down: ${down.stderr}`);
     assert.equal((await dray.docker(['ps', '-aq', '--filter', `label=com.docker.compose.project=${project}`])).trim(), '');
