@@ -53,12 +53,17 @@ async function main(): Promise<void> {
     });
     for (const s of sides) await cli(s.env, ['load', '-i', busybox.dockerArchive]);
 
-    // 1. what networking costs per container: bridge vs none, interleaved per side
+    // 1. what networking costs per container: bridge vs none
     const bridge: Record<string, number[]> = {};
     const none: Record<string, number[]> = {};
+    // (alternated run by run, so drift in the machine's load hits both alike)
     for (const s of sides) {
-      bridge[s.name] = await timeRuns(() => cli(s.env, ['run', '--rm', 'busybox', 'true']), RUNS, 2);
-      none[s.name] = await timeRuns(() => cli(s.env, ['run', '--rm', '--network', 'none', 'busybox', 'true']), RUNS, 2);
+      bridge[s.name] = [];
+      none[s.name] = [];
+      for (let i = 0; i < RUNS; i++) {
+        bridge[s.name]!.push(...await timeRuns(() => cli(s.env, ['run', '--rm', 'busybox', 'true']), 1, i === 0 ? 2 : 0));
+        none[s.name]!.push(...await timeRuns(() => cli(s.env, ['run', '--rm', '--network', 'none', 'busybox', 'true']), 1, i === 0 ? 2 : 0));
+      }
     }
 
     // 2. throughput through a port published on 127.0.0.1
