@@ -6,35 +6,16 @@
 //     published on 127.0.0.1 (`run -d -p 127.0.0.1:<free>:80`, busybox httpd
 //     serving a file made with dd inside the container), GET from the host.
 // node_modules/.bin/node bench/network/engine.ts [runs=15] [megabytes=200]
-import http from 'node:http';
 import { startDockerd, DOCKER_CLI, execCommand, freePort, type DockerdPeer } from '../../test/harness/index.ts';
 import { testImage } from '../../test/images/index.ts';
 import { startDrayd, type Drayd } from '../../test/engine/support/drayd.ts';
+import { download, waitHttp } from '../support/http.ts';
 import { median, printTable, ratio, timeRuns, type BenchRow } from '../support/stats.ts';
 
 const RUNS = Number(process.argv[2] ?? 15);
 const MB = Number(process.argv[3] ?? 200);
 const GETS = Math.max(3, Math.min(RUNS, 5));
 
-/** GETs url, counts the body; milliseconds. */
-function download(url: string, expect: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    let n = 0;
-    http.get(url, (res) => {
-      res.on('data', (c: Buffer) => { n += c.length; });
-      res.on('end', () => (n === expect ? resolve(performance.now() - t0) : reject(new Error(`got ${n} of ${expect} bytes`))));
-      res.on('error', reject);
-    }).on('error', reject);
-  });
-}
-
-async function waitHttp(url: string, size: number): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    try { await download(url, size); return; } catch { await new Promise((r) => setTimeout(r, 100)); }
-  }
-  throw new Error(`${url} never answered with ${size} bytes`);
-}
 
 async function main(): Promise<void> {
   const busybox = await testImage('busybox');

@@ -11,7 +11,6 @@
 // node_modules/.bin/node bench/network/network.ts [runs=20] [megabytes=200]
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, mkdirSync, ftruncateSync } from 'node:fs';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BridgePlumbing } from '../../src/network/bridge.ts';
@@ -19,6 +18,7 @@ import { NetworkManager } from '../../src/network/manager.ts';
 import { startDockerd } from '../../test/harness/dockerd.ts';
 import { testImage } from '../../test/images/index.ts';
 import { testPools } from '../../test/network/support.ts';
+import { download, waitHttp } from '../support/http.ts';
 import { median, printTable, timeRuns, type BenchRow } from '../support/stats.ts';
 
 const RUNS = Number(process.argv[2] ?? 20);
@@ -35,24 +35,6 @@ function freshNetns(): string {
   return `/run/netns/${NS}`;
 }
 
-/** GETs url, counts the body; milliseconds. */
-function download(url: string, expect: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    let n = 0;
-    http.get(url, (res) => {
-      res.on('data', (c: Buffer) => { n += c.length; });
-      res.on('end', () => (n === expect ? resolve(performance.now() - t0) : reject(new Error(`got ${n} of ${expect} bytes`))));
-    }).on('error', reject);
-  });
-}
-
-async function waitHttp(url: string, size: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try { await download(url, size); return; } catch { await new Promise((r) => setTimeout(r, 100)); }
-  }
-  throw new Error(`${url} never answered`);
-}
 
 const manager = new NetworkManager({
   db: join(dir, 'network.db'), chainPrefix: `DRB${tag}`, bridgePrefix: `db${tag}-`.slice(0, 8), defaultBridge: `db${tag}d0`,
