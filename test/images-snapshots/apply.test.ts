@@ -6,13 +6,15 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { native } from '../../src/common/native.ts';
-import { applyLayer, DiffIdMismatchError } from '../../src/images/layers/apply.ts';
+import { applyLayer, applyWorkerRunning, DiffIdMismatchError } from '../../src/images/layers/apply.ts';
 import { LayerSecurityError } from '../../src/images/layers/paths.ts';
 import { TarFormatError } from '../../src/images/layers/tar-reader.ts';
 import { OverlaySnapshotter } from '../../src/images/snapshots/overlay.ts';
 import { NaiveSnapshotter } from '../../src/images/snapshots/naive.ts';
 import { withMount } from '../../src/images/snapshots/mount.ts';
 import type { Snapshotter } from '../../src/images/snapshots/types.ts';
+import { availableParallelism } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { needsRoot } from '../support/root.ts';
 import { makeTar, tempDir, treeListing } from './helpers.ts';
 import type { Entry, TestContext } from './helpers.ts';
@@ -345,4 +347,20 @@ test('entries in any order: children before their directories, a directory twice
     assert.equal(lstatSync(join(d, 'x/y')).mode & 0o777, 0o755);
     assert.equal(lstatSync(join(d, 'x/y')).mtime.getTime(), mtime.getTime());
   }
+});
+
+test('the apply worker thread ends when idle and starts again for the next apply', { skip: needsRoot.skip || process.env['DRAY_APPLY_INLINE'] === '1' || availableParallelism() < 2 }, async (t) => {
+  const s = open(t, 'naive');
+  const layer = await makeTar([{ name: 'a', body: 'one' }]);
+  await chain(s, [layer]);
+  assert.equal(applyWorkerRunning(), true, 'the first apply started the worker');
+  // Bounded wait: the worker retires after its idle period (2 s).
+  for (let i = 0; i < 100 && applyWorkerRunning(); i++) await sleep(100);
+  assert.equal(applyWorkerRunning(), false, 'an idle worker ends');
+  await s.prepare('again-a', 'l0');
+  const target = s.applyTarget('again-a');
+  await applyLayer(Readable.from([await makeTar([{ name: 'b', body: 'two' }])]), target);
+  assert.equal(applyWorkerRunning(), true, 'the next apply started it again');
+  assert.equal(readFileSync(join(target.dir, 'b'), 'utf8'), 'two');
+  await s.commit('again', 'again-a');
 });

@@ -261,7 +261,8 @@ export function imageRoutes(router: Router, d: ImageRouteDeps): void {
     const before = images.stores.images.get(formatReference(parsed));
     try {
       out.write({ status: `Pulling from ${familiarName(parsed)}`, id: parsed.tag ?? parsed.digest ?? 'latest' });
-      const r = await pull(images.stores, client, formatReference(parsed), { onProgress: (e) => out.write(progressLine(e)) });
+      // Layers are applied while they download; the unpack after it only checks the chain.
+      const r = await pull(images.stores, client, formatReference(parsed), { onProgress: (e) => out.write(progressLine(e)), unpackTo: { snapshotter: images.snapshotter } });
       images.markSource(r.target.digest, parsed.domain, parsed.path);
       const img = await images.resolve(formatReference(parsed));
       await images.unpack(img);

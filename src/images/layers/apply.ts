@@ -181,6 +181,7 @@ class WorkerSink extends Sink {
     super();
     this.id = nextId++;
     sinks.set(this.id, this);
+    if (idleTimer) { clearTimeout(idleTimer); idleTimer = undefined; }
     if (sinks.size === 1) applyWorker().ref();
     post({ t: 'open', id: this.id, target: { mode: target.mode, dir: target.dir, lowers: [...target.lowers] } });
   }
@@ -220,7 +221,10 @@ class WorkerSink extends Sink {
       await ended;
     }
     sinks.delete(this.id);
-    if (sinks.size === 0) worker?.unref();
+    if (sinks.size === 0) {
+      worker?.unref();
+      retireWhenIdle();
+    }
   }
 
   async finish(): Promise<void> {
@@ -242,6 +246,31 @@ class WorkerSink extends Sink {
 let worker: Worker | undefined;
 let nextId = 1;
 const sinks = new Map<number, WorkerSink>();
+let idleTimer: NodeJS.Timeout | undefined;
+
+/**
+ * The worker's isolate costs a daemon tens of MB of RSS: it ends after this
+ * long without an apply and starts again on the next one (the layers of one
+ * image, or images pulled back to back, reuse it).
+ */
+const WORKER_IDLE_MS = 2000;
+
+function retireWhenIdle(): void {
+  if (!worker || idleTimer) return;
+  idleTimer = setTimeout(() => {
+    idleTimer = undefined;
+    const w = worker;
+    if (!w || sinks.size > 0) return;
+    worker = undefined; // its exit is then no failure of anyone's
+    void w.terminate();
+  }, WORKER_IDLE_MS);
+  idleTimer.unref();
+}
+
+/** Whether the apply worker thread is running (for tests). */
+export function applyWorkerRunning(): boolean {
+  return worker !== undefined;
+}
 
 function applyWorker(): Worker {
   if (worker) return worker;
@@ -249,7 +278,8 @@ function applyWorker(): Worker {
   const w = new Worker(new URL(import.meta.url.endsWith('.ts') ? './apply-worker.ts' : './apply-worker.mjs', import.meta.url));
   w.on('message', (m: FromWorker) => sinks.get(m.id)?.onMessage(m));
   const down = (e: Error): void => {
-    if (worker === w) worker = undefined;
+    if (worker !== w) return; // retired when idle, or already down
+    worker = undefined;
     for (const s of sinks.values()) s.fail(e);
   };
   w.on('error', down);

@@ -1,9 +1,8 @@
 // images.Pull: the images library's pull (registry client, content under a
 // lease, image record), run in the daemon, streaming Docker-shaped progress;
-// optionally unpacked into a snapshotter, namespaced.
+// optionally unpacked into a snapshotter (namespaced) while downloading.
 import { openImageStores } from '../../images/metadata/open.ts';
 import { pull } from '../../images/pull.ts';
-import { unpack } from '../../images/unpack.ts';
 import { RegistryClient } from '../../images/registry/client.ts';
 import { formatReference, parseImageReference } from '../../images/reference/reference.ts';
 import { invalidArgument } from '../errors.ts';
@@ -36,21 +35,21 @@ export async function runPull(d: ServiceDeps, dataRoot: string, snapshotters: Sn
     throw invalidArgument(`invalid reference ${JSON.stringify(req.reference)}: ${(err as Error).message}`);
   }
   const existed = stores.images.get(name) !== undefined;
+  // With a snapshotter: layers are applied while they download (the images
+  // library's streaming path); result.chainId is the top snapshot.
   const result = await pull(stores, client, req.reference, {
     ...(platform ? { platform } : {}),
     onProgress: (e) => {
       if (call.signal.aborted) return;
       write({ kind: 'progress', id: e.id, status: e.status, detail: e.detail ?? '', offset: e.progressDetail?.current ?? 0, total: e.progressDetail?.total ?? 0 });
     },
+    ...(sn ? {
+      unpackTo: {
+        snapshotter: new ScopedSnapshotter(sn, ns),
+        onProgress: (p) => { if (!call.signal.aborted) write({ kind: 'unpack', id: p.digest.slice(7, 19), status: p.state, descriptor: { digest: p.digest } }); },
+      },
+    } : {}),
   });
-  if (sn) {
-    const present = result.layers.filter((l) => !l.skipped);
-    await unpack({
-      snapshotter: new ScopedSnapshotter(sn, ns), content: stores.content,
-      layers: present.map((l) => l.descriptor), diffIds: present.map((l) => l.diffId),
-      onProgress: (p) => { if (!call.signal.aborted) write({ kind: 'unpack', id: p.digest.slice(7, 19), status: p.state, descriptor: { digest: p.digest } }); },
-    });
-  }
   const rec = stores.images.get(result.name);
   if (!rec) throw new Error(`pull of ${result.name} finished without an image record`);
   d.bus.publish(ns, existed ? '/images/update' : '/images/create', existed ? 'ImageUpdate' : 'ImageCreate', { name: rec.name, labels: rec.labels });
