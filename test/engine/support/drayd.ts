@@ -39,7 +39,8 @@ export interface Drayd {
   log(): string;
 }
 
-export async function startDrayd(extra: string[] = []): Promise<Drayd> {
+/** nodeFlags: Node's flags for drayd (default: bin/drayd's). */
+export async function startDrayd(extra: string[] = [], o: { nodeFlags?: string[] } = {}): Promise<Drayd> {
   const dir = mkdtempSync(join(tmpdir(), 'drayd-'));
   const socket = join(dir, 'd.sock');
   const dataRoot = join(dir, 'data');
@@ -55,7 +56,7 @@ export async function startDrayd(extra: string[] = []): Promise<Drayd> {
   let child: ChildProcess | undefined;
   const launch = async (): Promise<void> => {
     const fd = openSync(logFile, 'a');
-    child = spawn(NODE, ['--max-semi-space-size=1', DRAYD, '--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`, '--pidfile', join(dir, 'drayd.pid'), '--cgroup-parent', cgroupParent, ...netArgs, ...extra], { stdio: ['ignore', fd, fd] });
+    child = spawn(NODE, [...(o.nodeFlags ?? ['--max-semi-space-size=1']), DRAYD, '--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`, '--pidfile', join(dir, 'drayd.pid'), '--cgroup-parent', cgroupParent, ...netArgs, ...extra], { stdio: ['ignore', fd, fd] });
     closeSync(fd);
     const c = child;
     await waitUntil('drayd answers', () => ping(socket), 20_000, () => (c.exitCode !== null ? `drayd exited: ${readFileSync(logFile, 'utf8')}` : undefined));
