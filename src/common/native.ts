@@ -16,6 +16,8 @@ export interface NativeAddon {
   netlinkSend(fd: number, message: Buffer): void;
   /** The next datagram; throws ETIMEDOUT after timeoutMs. */
   netlinkRecv(fd: number, timeoutMs: number): Buffer;
+  /** openat2(2) (O_CLOEXEC always added): path resolution scoped by `resolve` (RESOLVE.*); returns the fd. */
+  openat2(dirfd: number, path: string, flags: number, mode: number, resolve: number): number;
 }
 
 let addon: NativeAddon | undefined;
@@ -44,3 +46,9 @@ export const MS = {
 
 /** umount2(2) flags. */
 export const MNT = { FORCE: 1, DETACH: 2, EXPIRE: 4 } as const;
+
+/** openat2(2) resolve flags, from <linux/openat2.h>. */
+export const RESOLVE = { NO_XDEV: 0x01, NO_MAGICLINKS: 0x02, NO_SYMLINKS: 0x04, BENEATH: 0x08, IN_ROOT: 0x10, CACHED: 0x20 } as const;
+/** open(2) flags Node's fs.constants lacks. */
+export const O_PATH = 0o10000000;
+export const AT_FDCWD = -100;

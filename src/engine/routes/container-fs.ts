@@ -52,7 +52,8 @@ export function containerFsRoutes(router: Router, d: { containers: ContainerMana
 
   const archiveStat = async (ctx: RequestContext, rec: ContainerRecord, path: string): Promise<void> => {
     await containers.withRootfs(rec, async (root) => {
-      const { stat } = statPath(root, path, rec.Name.slice(1));
+      const { handle, stat } = statPath(root, path, rec.Name.slice(1));
+      handle.close();
       statHeader(ctx, stat);
     });
   };
@@ -71,11 +72,15 @@ export function containerFsRoutes(router: Router, d: { containers: ContainerMana
     const path = ctx.query.get('path');
     if (!path) throw badRequest('path is required');
     await containers.withRootfs(rec, async (root) => {
-      const { host, stat } = statPath(root, path, rec.Name.slice(1));
-      statHeader(ctx, stat);
-      ctx.startStream(200, 'application/x-tar');
-      // `cp c:/dir/.` copies the directory's content: Docker names entries after the last component
-      await tarPath(host, stat.name === '/' ? '.' : stat.name, ctx.res);
+      const { handle, stat } = statPath(root, path, rec.Name.slice(1));
+      try {
+        statHeader(ctx, stat);
+        ctx.startStream(200, 'application/x-tar');
+        // `cp c:/dir/.` copies the directory's content: Docker names entries after the last component
+        await tarPath(handle, stat.name === '/' ? '.' : stat.name, ctx.res);
+      } finally {
+        handle.close();
+      }
     });
     ctx.res.end();
   });
