@@ -140,9 +140,26 @@ function cleanup(dir: string, cgroupParent: string): void {
     const p = join('/sys/fs/cgroup', ctl, cgroupParent);
     if (!existsSync(p)) continue;
     for (const sub of readdirSync(p, { withFileTypes: true })) {
-      if (sub.isDirectory()) { try { rmdirSync(join(p, sub.name)); } catch { /* busy */ } }
+      if (sub.isDirectory()) rmdirWhenFree(join(p, sub.name));
     }
-    try { rmdirSync(p); } catch { /* busy */ }
+    rmdirWhenFree(p);
   }
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * rmdir of a cgroup, retried while it is busy: a killed container's last
+ * process may still be a zombie waiting for its reaper (this machine's pid 1
+ * reaps slowly). Synchronous, since exit handlers call it; bounded to ~3 s.
+ */
+function rmdirWhenFree(path: string): void {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let i = 0; i < 60; i++) {
+    try { rmdirSync(path); return; } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      if (code !== 'EBUSY') return; // best effort: cleanup must not throw from an exit handler
+    }
+    Atomics.wait(pause, 0, 0, 50);
+  }
 }
