@@ -24,7 +24,8 @@ function runIn(cg: CgroupManager, script: string): Promise<string> {
   const child = spawn('sh', ['-c', `read go; ${script}`], { stdio: ['pipe', 'pipe', 'ignore'] });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  const done = new Promise<string>((resolve) => child.on('exit', () => resolve(out)));
+  // 'close', not 'exit': 'exit' can come before the last stdout data is read.
+  const done = new Promise<string>((resolve) => child.on('close', () => resolve(out)));
   cg.apply(child.pid as number);
   child.stdin?.end('go\n');
   return done;
