@@ -6,6 +6,8 @@
  * /proc/self/exe (bin/..), so it works through symlinks and from any cwd.
  *   DRAY_FROM_SOURCE=1  runs src/cmd/dray-runc.ts instead (no rebuild needed);
  *   so does a missing bundle (an install without esbuild).
+ * start, state, kill and delete first try fast.c, which does the common
+ * case without Node and falls back here for anything else.
  * The bundle is made by native/build.sh (npm ci, scripts/test.sh);
  * test/runtime/bundle-fresh.test.ts fails when it is older than the sources.
  */
@@ -16,6 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fast.h"
+
 static void join(char *out, const char *dir, const char *rel) {
   if (snprintf(out, PATH_MAX, "%s/%s", dir, rel) >= PATH_MAX) {
     fprintf(stderr, "dray-runc: path too long\n");
@@ -24,6 +28,8 @@ static void join(char *out, const char *dir, const char *rel) {
 }
 
 int main(int argc, char **argv) {
+  int code = fast_path(argc, argv);
+  if (code >= 0) return code;
   char repo[PATH_MAX], node[PATH_MAX], script[PATH_MAX], cache[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", repo, sizeof repo - 1);
   if (n <= 0) {
