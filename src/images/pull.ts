@@ -20,7 +20,7 @@ import type { ProgressSink } from './registry/progress.ts';
 import type { Repository } from './registry/repository.ts';
 import type { Snapshotter } from './snapshots/types.ts';
 import { LayerFeed } from './layer-feed.ts';
-import { chainIds, unpackLayer, type UnpackProgress } from './unpack.ts';
+import { ApplySlots, chainIds, settleInOrder, unpackLayer, type UnpackProgress } from './unpack.ts';
 
 export interface ImageLayer {
   index: number;
@@ -275,43 +275,69 @@ async function downloadLayers(
     }
   });
 
-  // Unpack in order, overlapping the downloads still running.
+  // Unpack, overlapping the downloads still running: two layers at a time
+  // (ApplySlots), each committed after the one below it (unpackLayer's below).
   const unpacking = (async () => {
     const into = opts.unpackTo;
     const ids = chainIds(layers.filter((l) => !l.skipped).map((l) => l.diffId));
-    let k = 0;
-    for (let i = 0; i < layers.length; i++) {
-      const l = layers[i]!;
-      const id = shortId(l.descriptor.digest);
-      if (into && !l.skipped) {
-        // Started is enough: the layer is read as it arrives.
-        const feed = await started[i]!;
-        if (failed !== undefined) throw failed;
-        sink({ id, status: 'Extracting' });
-        const stored = async (): Promise<AsyncIterable<Buffer>> => {
+    const slots = new ApplySlots();
+    const tasks: Promise<void>[] = [];
+    try {
+      let k = 0;
+      for (let i = 0; i < layers.length; i++) {
+        const l = layers[i]!;
+        const id = shortId(l.descriptor.digest);
+        if (into && !l.skipped) {
+          const release = await slots.acquire();
+          // Started is enough: the layer is read as it arrives.
+          const feed = await started[i]!;
+          if (failed !== undefined) {
+            release();
+            throw failed;
+          }
+          sink({ id, status: 'Extracting' });
+          const stored = async (): Promise<AsyncIterable<Buffer>> => {
+            await done[i];
+            return stores.content.stream(l.descriptor);
+          };
+          const below = tasks[k - 1];
+          const chainId = ids[k]!;
+          const parent = k > 0 ? ids[k - 1]! : undefined;
+          const task = (async () => {
+            try {
+              await unpackLayer(into.snapshotter, {
+                layer: i, desc: l.descriptor, diffId: l.diffId, chainId, ...(parent ? { parent } : {}),
+                open: feed ? () => feed.stream() : stored,
+                ...(feed ? { verified: () => done[i]!, reopen: stored, stale: () => feed.reset } : {}),
+                ...(below ? { below: () => { release(); return below; } } : {}),
+                ...(into.onProgress ? { onProgress: into.onProgress } : {}),
+              });
+            } catch (e) {
+              failed ??= e;
+              throw e;
+            } finally {
+              release();
+              feed?.close();
+            }
+            sink({ id, status: 'Pull complete' });
+          })();
+          task.catch(() => undefined);
+          tasks.push(task);
+          k++;
+        } else {
           await done[i];
-          return stores.content.stream(l.descriptor);
-        };
-        try {
-          await unpackLayer(into.snapshotter, {
-            layer: i, desc: l.descriptor, diffId: l.diffId, chainId: ids[k]!, ...(k > 0 ? { parent: ids[k - 1]! } : {}),
-            open: feed ? () => feed.stream() : stored,
-            ...(feed ? { verified: () => done[i]!, reopen: stored, stale: () => feed.reset } : {}),
-            ...(into.onProgress ? { onProgress: into.onProgress } : {}),
-          });
-        } finally {
-          feed?.close();
-        }
-        k++;
-      } else {
-        await done[i];
-        if (opts.unpack) {
-          if (!l.skipped) sink({ id, status: 'Extracting' });
-          await opts.unpack(l, image);
+          if (opts.unpack) {
+            if (!l.skipped) sink({ id, status: 'Extracting' });
+            await opts.unpack(l, image);
+          }
+          if (!l.skipped) sink({ id, status: 'Pull complete' });
         }
       }
-      if (!l.skipped) sink({ id, status: 'Pull complete' });
+    } finally {
+      // Every layer started settles (a failed one removed its snapshot) before the pull ends.
+      await settleInOrder(tasks).catch((e: unknown) => { failed ??= e; });
     }
+    if (failed !== undefined) throw failed;
   })();
   // A failed unpack stops the downloads still queued.
   unpacking.catch((e: unknown) => {

@@ -5,11 +5,14 @@
 // skipped. A layer is applied into a fresh active snapshot and committed only
 // when its diff_id matched: a failed layer leaves no snapshot behind.
 import { createHash, randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import type { Descriptor } from './content/types.ts';
 import { layerType } from './manifest/media-types.ts';
 import { applyLayer } from './layers/apply.ts';
-import type { Snapshotter } from './snapshots/types.ts';
+import { NeedsLowersError } from './layers/paths.ts';
+import { assumptionsHold } from './layers/view.ts';
+import type { ApplyTarget, Snapshotter } from './snapshots/types.ts';
 import { SnapshotError } from './snapshots/types.ts';
 
 /** Where layer blobs come from (the content store's Provider satisfies it). */
@@ -70,18 +73,72 @@ export async function unpack(opts: UnpackOptions): Promise<UnpackResult> {
   });
   const ids = chainIds(diffIds);
   let applied = 0;
-  for (let i = 0; i < layers.length; i++) {
+  const slots = new ApplySlots();
+  const tasks: Promise<void>[] = [];
+  let failed = false;
+  for (let i = 0; i < layers.length && !failed; i++) {
     const layer = layers[i] as Descriptor;
     const chainId = ids[i] as string;
     const parent = i === 0 ? undefined : ids[i - 1];
-    const r = await unpackLayer(s, {
-      layer: i, desc: layer, diffId: diffIds[i] as string, chainId, ...(parent ? { parent } : {}),
-      open: () => opts.content.stream(layer),
-      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-    });
-    if (r) applied++;
+    const release = await slots.acquire();
+    const below = tasks[i - 1];
+    const task = (async () => {
+      try {
+        const r = await unpackLayer(s, {
+          layer: i, desc: layer, diffId: diffIds[i] as string, chainId, ...(parent ? { parent } : {}),
+          open: () => opts.content.stream(layer),
+          ...(below ? { below: () => { release(); return below; } } : {}),
+          ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+        });
+        if (r) applied++;
+      } catch (e) {
+        failed = true;
+        throw e;
+      } finally {
+        release();
+      }
+    })();
+    task.catch(() => {});
+    tasks.push(task);
   }
+  await settleInOrder(tasks);
   return { chainId: ids[ids.length - 1] ?? '', chainIds: ids, applied };
+}
+
+/**
+ * Layers being applied at once: one per CPU, at most two (each has its
+ * filesystem thread, and they share the inflating and parsing thread). A
+ * layer holds its slot while it is applied, not while it waits for the
+ * layer below it to commit.
+ */
+export class ApplySlots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(n = Math.max(1, Math.min(2, availableParallelism()))) {
+    this.free = n;
+  }
+
+  /** Waits for a slot; the function given back frees it (once, however often it is called). */
+  async acquire(): Promise<() => void> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((r) => this.waiting.push(r));
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    };
+  }
+}
+
+/** Waits for every task; throws the error of the lowest layer that failed. */
+export async function settleInOrder(tasks: Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(tasks);
+  const bad = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+  if (bad) throw bad.reason;
 }
 
 export interface LayerUnpack {
@@ -104,6 +161,12 @@ export interface LayerUnpack {
   reopen?: () => Promise<AsyncIterable<Buffer>>;
   /** whether what open() gave may differ from the committed blob */
   stale?: () => boolean;
+  /**
+   * The unpack of the layer below (the parent), still under way: settles
+   * when the parent is committed. Meanwhile the layer is applied without its
+   * lowers where the snapshotter stages (overlay), and committed after it.
+   */
+  below?: () => Promise<unknown>;
   onProgress?: (p: UnpackProgress) => void;
 }
 
@@ -111,6 +174,17 @@ export interface LayerUnpack {
  * Applies one layer into a fresh active snapshot on top of parent and commits
  * it as chainId once its diff_id (and, for a blob still arriving, its digest)
  * verified; on any failure the snapshot is removed. False when it existed.
+ *
+ * With `below` (the parent's unpack, still under way) and a snapshotter that
+ * stages (overlay), the layer is applied meanwhile into a staging directory
+ * without its lowers: an overlay upper dir is what the layer's own entries
+ * make, except where a lookup reaches into the lowers (a parent directory
+ * the layer lacks: copied up, or a symlink to follow; a hardlink to a lower
+ * file). Those lookups are answered "nothing there" and recorded; once the
+ * parent is committed they are checked against the real lowers, and the
+ * staged files become the active snapshot (then committed) only when every
+ * one of them holds. Otherwise (or on NeedsLowersError) the layer is applied
+ * again, in order, from the stored blob.
  */
 export async function unpackLayer(s: Snapshotter, o: LayerUnpack): Promise<boolean> {
   const progress = (state: UnpackProgress['state']): void => o.onProgress?.({ layer: o.layer, digest: o.desc.digest, chainId: o.chainId, state });
@@ -120,26 +194,57 @@ export async function unpackLayer(s: Snapshotter, o: LayerUnpack): Promise<boole
   }
   progress('extracting');
   const labels = { labels: { 'dray.io/unpack': 'true' } };
-  let key = `extract-${randomBytes(6).toString('hex')} ${o.chainId}`;
-  await s.prepare(key, o.parent, labels);
+  const newKey = (): string => `extract-${randomBytes(6).toString('hex')} ${o.chainId}`;
+  let key: string | undefined;
+  let staged: string | undefined;
   try {
-    try {
-      await applyLayer(await o.open(), s.applyTarget(key), { expectedDiffId: o.diffId });
-      await o.verified?.();
-    } catch (err) {
-      if (!o.verified || !o.reopen) throw err;
-      // Read while arriving: the download's verdict decides. A failed download is
-      // the error; a download that started over makes what was read worthless.
-      await o.verified();
-      if (!o.stale?.()) throw err;
-      await s.remove(key);
-      key = `extract-${randomBytes(6).toString('hex')} ${o.chainId}`;
-      await s.prepare(key, o.parent, labels);
-      await applyLayer(await o.reopen(), s.applyTarget(key), { expectedDiffId: o.diffId });
+    /** applied early, without its lowers: from the store when it must be applied again in order */
+    let fromStore = false;
+    let done = false;
+    if (o.below && o.parent !== undefined && s.stage && s.unstage) {
+      const st = await s.stage();
+      staged = st.staged;
+      const assumed = await applyEarly(o, st.target);
+      await o.below();
+      if (assumed) {
+        key = newKey();
+        await s.prepare(key, o.parent, { ...labels, staged });
+        staged = undefined;
+        done = assumptionsHold(s.applyTarget(key).lowers, assumed);
+        if (!done) {
+          await s.remove(key);
+          key = undefined;
+        }
+      }
+      if (staged !== undefined) await s.unstage(staged);
+      staged = undefined;
+      fromStore = !done;
+    } else if (o.below) {
+      await o.below();
     }
-    await s.commit(o.chainId, key);
+    if (!done) {
+      key = newKey();
+      await s.prepare(key, o.parent, labels);
+      const again = o.reopen ?? o.open;
+      try {
+        await applyLayer(await (fromStore ? again() : o.open()), s.applyTarget(key), { expectedDiffId: o.diffId });
+        if (!fromStore) await o.verified?.();
+      } catch (err) {
+        if (fromStore || !o.verified || !o.reopen) throw err;
+        // Read while arriving: the download's verdict decides. A failed download is
+        // the error; a download that started over makes what was read worthless.
+        await o.verified();
+        if (!o.stale?.()) throw err;
+        await s.remove(key);
+        key = newKey();
+        await s.prepare(key, o.parent, labels);
+        await applyLayer(await o.reopen(), s.applyTarget(key), { expectedDiffId: o.diffId });
+      }
+    }
+    await s.commit(o.chainId, key as string);
   } catch (err) {
-    await s.remove(key).catch(() => {});
+    if (staged !== undefined) await s.unstage?.(staged).catch(() => {});
+    if (key !== undefined) await s.remove(key).catch(() => {});
     // Another unpack of the same layer won the race: its snapshot is as good as ours.
     if (err instanceof SnapshotError && err.code === 'exists' && exists(s, o.chainId)) {
       progress('exists');
@@ -149,4 +254,26 @@ export async function unpackLayer(s: Snapshotter, o: LayerUnpack): Promise<boole
   }
   progress('done');
   return true;
+}
+
+/**
+ * The layer applied into a staging target without its lowers: the paths it
+ * assumed absent below, or undefined when it must be applied in order
+ * instead (it needs its lowers, or its download started over). Throws when
+ * the layer or its download failed.
+ */
+async function applyEarly(o: LayerUnpack, target: ApplyTarget): Promise<string[][] | undefined> {
+  try {
+    const r = await applyLayer(await o.open(), target, { expectedDiffId: o.diffId });
+    await o.verified?.();
+    return r.assumedAbsent;
+  } catch (err) {
+    if (o.verified) {
+      // Read while arriving: the download's verdict comes first (a failed download is the error).
+      await o.verified();
+      if (o.stale?.()) return undefined;
+    }
+    if (err instanceof NeedsLowersError) return undefined;
+    throw err;
+  }
 }

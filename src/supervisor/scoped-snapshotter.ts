@@ -12,7 +12,13 @@ export class ScopedSnapshotter implements Snapshotter {
     this.inner = inner;
     this.name = inner.name;
     this.prefix = namespace + '/';
+    // Staging directories have no key: they pass through, when the inner snapshotter has them.
+    if (inner.stage) this.stage = () => inner.stage!();
+    if (inner.unstage) this.unstage = (staged) => inner.unstage!(staged);
   }
+
+  readonly stage?: Snapshotter['stage'];
+  readonly unstage?: Snapshotter['unstage'];
 
   private k(key: string): string { return this.prefix + key; }
   private p(parent: string | undefined): string | undefined { return parent === undefined ? undefined : this.prefix + parent; }
@@ -36,6 +42,7 @@ export class ScopedSnapshotter implements Snapshotter {
   usage(key: string): Promise<Usage> { return this.inner.usage(this.k(key)); }
   applyTarget(key: string): ApplyTarget { return this.inner.applyTarget(this.k(key)); }
   dir(key: string): string { return this.inner.dir(this.k(key)); }
+
   /** The shared snapshotter stays open: its owner closes it. */
   close(): void {}
 }

@@ -16,7 +16,7 @@ export type ToWorker =
 
 export type FromWorker =
   | { t: 'ack'; id: number; bytes: number }
-  | { t: 'done'; id: number }
+  | { t: 'done'; id: number; assumed?: string[][] }
   | { t: 'error'; id: number; error: SerializedError };
 
 export interface SerializedError {
@@ -62,8 +62,8 @@ if (parentPort) {
         case 'finish': {
           const s = sessions.get(m.id);
           sessions.delete(m.id);
-          s?.finish();
-          port.postMessage({ t: 'done', id: m.id } satisfies FromWorker);
+          const assumed = s?.finish() ?? [];
+          port.postMessage({ t: 'done', id: m.id, ...(assumed.length ? { assumed } : {}) } satisfies FromWorker);
           break;
         }
         case 'abort':

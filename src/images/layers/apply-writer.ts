@@ -26,7 +26,7 @@ import type { ApplyTarget } from '../snapshots/types.ts';
 import {
   AUFS_META_PREFIX, OPAQUE_WHITEOUT, OVERLAY_XATTR_PREFIX, WHITEOUT_PREFIX, isWhiteout, makeWhiteout, setOpaque,
 } from './overlay-fs.ts';
-import { LayerSecurityError, checkSymlinkTarget, entryComponents } from './paths.ts';
+import { LayerSecurityError, NeedsLowersError, checkSymlinkTarget, entryComponents } from './paths.ts';
 import type { TarHeader } from './tar-reader.ts';
 import { LayerView } from './view.ts';
 import { lstatOrNull } from './fs-util.ts';
@@ -64,7 +64,8 @@ export class LayerWriter {
   constructor(target: ApplyTarget) {
     this.top = target.dir;
     this.overlay = target.mode === 'overlay';
-    this.view = new LayerView(target.dir, target.mode === 'overlay' ? target.lowers : [], this.overlay);
+    if (target.pendingLowers && (!this.overlay || target.lowers.length > 0)) throw new Error('pending lowers: an overlay target without lowers only');
+    this.view = new LayerView(target.dir, this.overlay ? target.lowers : [], this.overlay, target.pendingLowers === true);
   }
 
   private abs(comps: string[]): string {
@@ -244,7 +245,9 @@ export class LayerWriter {
     const tcomps = entryComponents(h.linkname, 'hardlink target');
     if (tcomps.length === 0) throw new LayerSecurityError(h.name, 'hardlink to the root');
     const target = [...this.resolveDir(tcomps.slice(0, -1), h.name), tcomps[tcomps.length - 1] as string];
+    const assumed = this.view.assumedAbsent.length;
     const found = this.view.lookup(target, h.name);
+    if (!found && this.view.assumedAbsent.length > assumed) throw new NeedsLowersError(h.name);
     if (!found) throw new LayerSecurityError(h.name, `hardlink target ${JSON.stringify(h.linkname)} does not exist in the layer or below`);
     if (found.st.isDirectory()) throw new LayerSecurityError(h.name, 'hardlink to a directory');
     if (found.layer === 0) {
@@ -314,12 +317,20 @@ export class LayerWriter {
     }
   }
 
-  finish(): void {
+  /** Ends the application; returns the paths assumed absent below (pending lowers). */
+  finish(): string[][] {
     // Deepest first, so setting a parent's time is the last change to it.
     for (let i = this.dirTimes.length - 1; i >= 0; i--) {
       const [p, t] = this.dirTimes[i] as [string, number];
       lutimesSync(p, t, t);
     }
+    const seen = new Set<string>();
+    return this.view.assumedAbsent.filter((c) => {
+      const k = c.join('/');
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    });
   }
 }
 
@@ -353,9 +364,9 @@ export class ApplySession {
     }
   }
 
-  finish(): void {
+  finish(): string[][] {
     if (this.file) throw new Error('layer application ended inside a file');
-    this.w.finish();
+    return this.w.finish();
   }
 
   /** Closes a file left open by a failure. */

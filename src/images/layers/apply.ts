@@ -22,7 +22,7 @@ import type { ApplyOp } from './apply-writer.ts';
 import type { FromWorker, SerializedError, ToWorker } from './apply-worker.ts';
 import { decompress } from './compression.ts';
 import type { Compression } from './compression.ts';
-import { LayerSecurityError } from './paths.ts';
+import { LayerSecurityError, NeedsLowersError } from './paths.ts';
 import { readTar } from './tar-reader.ts';
 import type { TarHeader } from './tar-reader.ts';
 
@@ -33,6 +33,11 @@ export interface ApplyResult {
   size: number;
   compression: Compression;
   entries: number;
+  /**
+   * Pending lowers (ApplyTarget.pendingLowers): the paths the application
+   * took as absent below; assumptionsHold() checks them against the lowers.
+   */
+  assumedAbsent: string[][];
 }
 
 export interface ApplyOptions {
@@ -62,6 +67,7 @@ export async function applyLayer(src: Readable | AsyncIterable<Buffer>, target: 
     }
   })();
   const sink = openSink(target);
+  let assumedAbsent: string[][] = [];
   let entries = 0;
   const max = opts.maxEntries ?? 10_000_000;
   try {
@@ -76,7 +82,7 @@ export async function applyLayer(src: Readable | AsyncIterable<Buffer>, target: 
     }
     // Whatever follows the end-of-archive blocks is part of the diff_id too.
     for await (const _ of tapped) { /* drain */ }
-    await sink.finish();
+    assumedAbsent = await sink.finish();
   } catch (err) {
     // Stop reading the source (a file, a download) right away.
     stream.destroy();
@@ -87,7 +93,7 @@ export async function applyLayer(src: Readable | AsyncIterable<Buffer>, target: 
   }
   const diffId = `sha256:${hash.digest('hex')}`;
   if (opts.expectedDiffId && opts.expectedDiffId !== diffId) throw new DiffIdMismatchError(opts.expectedDiffId, diffId);
-  return { diffId, size, compression, entries };
+  return { diffId, size, compression, entries, assumedAbsent };
 }
 
 /** A batch goes when it holds this much data or this many ops. */
@@ -143,7 +149,7 @@ abstract class Sink {
   }
 
   protected abstract send(ops: ApplyOp[], data: ArrayBuffer, cost: number): Promise<void>;
-  abstract finish(): Promise<void>;
+  abstract finish(): Promise<string[][]>;
   abstract abort(): Promise<void>;
 }
 
@@ -159,9 +165,9 @@ class InlineSink extends Sink {
     this.session.run(ops, data);
   }
 
-  async finish(): Promise<void> {
+  async finish(): Promise<string[][]> {
     await this.flush();
-    this.session.finish();
+    return this.session.finish();
   }
 
   async abort(): Promise<void> {
@@ -171,25 +177,29 @@ class InlineSink extends Sink {
 
 class WorkerSink extends Sink {
   private readonly id: number;
+  private readonly thread: ApplyThread;
   private inFlight = 0;
   private error: Error | undefined;
   private wake: (() => void) | undefined;
   private ended: (() => void) | undefined;
+  private assumed: string[][] = [];
   private closed = false;
 
   constructor(target: ApplyTarget) {
     super();
     this.id = nextId++;
-    sinks.set(this.id, this);
-    if (idleTimer) { clearTimeout(idleTimer); idleTimer = undefined; }
-    if (sinks.size === 1) applyWorker().ref();
-    post({ t: 'open', id: this.id, target: { mode: target.mode, dir: target.dir, lowers: [...target.lowers] } });
+    this.thread = pickThread();
+    this.thread.open(this.id, this);
+    this.thread.post({ t: 'open', id: this.id, target: { mode: target.mode, dir: target.dir, lowers: [...target.lowers], ...(target.pendingLowers ? { pendingLowers: true } : {}) } });
   }
 
   onMessage(m: FromWorker): void {
     if (m.t === 'ack') this.inFlight -= m.bytes;
     else if (m.t === 'error') this.error ??= rehydrate(m.error);
-    else if (m.t === 'done') this.ended?.();
+    else if (m.t === 'done') {
+      this.assumed = m.assumed ?? [];
+      this.ended?.();
+    }
     if (this.inFlight <= MAX_IN_FLIGHT || this.error) this.wake?.();
   }
 
@@ -207,7 +217,7 @@ class WorkerSink extends Sink {
   protected async send(ops: ApplyOp[], data: ArrayBuffer, cost: number): Promise<void> {
     this.check();
     this.inFlight += cost;
-    post({ t: 'batch', id: this.id, ops, data, bytes: cost }, [data]);
+    this.thread.post({ t: 'batch', id: this.id, ops, data, bytes: cost }, [data]);
     while (this.inFlight > MAX_IN_FLIGHT && !this.error) await new Promise<void>((r) => { this.wake = r; });
     this.check();
   }
@@ -216,18 +226,14 @@ class WorkerSink extends Sink {
     if (this.closed) return;
     this.closed = true;
     const ended = new Promise<void>((r) => { this.ended = r; });
-    if (worker) {
-      post({ t: kind, id: this.id });
+    if (this.thread.running()) {
+      this.thread.post({ t: kind, id: this.id });
       await ended;
     }
-    sinks.delete(this.id);
-    if (sinks.size === 0) {
-      worker?.unref();
-      retireWhenIdle();
-    }
+    this.thread.close(this.id);
   }
 
-  async finish(): Promise<void> {
+  async finish(): Promise<string[][]> {
     try {
       await this.flush();
     } catch (e) {
@@ -236,6 +242,7 @@ class WorkerSink extends Sink {
     }
     await this.close('finish');
     this.check();
+    return this.assumed;
   }
 
   async abort(): Promise<void> {
@@ -243,10 +250,7 @@ class WorkerSink extends Sink {
   }
 }
 
-let worker: Worker | undefined;
 let nextId = 1;
-const sinks = new Map<number, WorkerSink>();
-let idleTimer: NodeJS.Timeout | undefined;
 
 /**
  * The worker's isolate costs a daemon tens of MB of RSS: it ends after this
@@ -255,42 +259,93 @@ let idleTimer: NodeJS.Timeout | undefined;
  */
 const WORKER_IDLE_MS = 2000;
 
-function retireWhenIdle(): void {
-  if (!worker || idleTimer) return;
-  idleTimer = setTimeout(() => {
-    idleTimer = undefined;
-    const w = worker;
-    if (!w || sinks.size > 0) return;
-    worker = undefined; // its exit is then no failure of anyone's
-    void w.terminate();
-  }, WORKER_IDLE_MS);
-  idleTimer.unref();
+/**
+ * One apply worker thread and the applications it serves. Up to
+ * maxThreads() run at once: applications of different layers (unpack runs
+ * two at a time) then write in parallel; a second thread starts only when
+ * every running one is busy.
+ */
+class ApplyThread {
+  private worker: Worker | undefined;
+  readonly sinks = new Map<number, WorkerSink>();
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  running(): boolean {
+    return this.worker !== undefined;
+  }
+
+  open(id: number, sink: WorkerSink): void {
+    if (this.idleTimer) { clearTimeout(this.idleTimer); this.idleTimer = undefined; }
+    this.sinks.set(id, sink);
+    if (this.sinks.size === 1) this.start().ref();
+  }
+
+  close(id: number): void {
+    this.sinks.delete(id);
+    if (this.sinks.size > 0) return;
+    this.worker?.unref();
+    if (!this.worker || this.idleTimer) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      const w = this.worker;
+      if (!w || this.sinks.size > 0) return;
+      this.worker = undefined; // its exit is then no failure of anyone's
+      void w.terminate();
+    }, WORKER_IDLE_MS);
+    this.idleTimer.unref();
+  }
+
+  post(m: ToWorker, transfer: ArrayBuffer[] = []): void {
+    this.start().postMessage(m, transfer);
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    // From source, the .ts file; in an esbuild bundle, the worker's own bundle beside it.
+    const w = new Worker(new URL(import.meta.url.endsWith('.ts') ? './apply-worker.ts' : './apply-worker.mjs', import.meta.url));
+    w.on('message', (m: FromWorker) => this.sinks.get(m.id)?.onMessage(m));
+    const down = (e: Error): void => {
+      if (this.worker !== w) return; // retired when idle, or already down
+      this.worker = undefined;
+      for (const s of this.sinks.values()) s.fail(e);
+    };
+    w.on('error', down);
+    w.on('exit', (code) => down(new Error(`layer apply worker exited (code ${code})`)));
+    w.unref();
+    this.worker = w;
+    return w;
+  }
 }
 
-/** Whether the apply worker thread is running (for tests). */
+const threads: ApplyThread[] = [];
+
+/** Apply threads at most: one per CPU beyond the parsing thread's, at least one, at most two. */
+function maxThreads(): number {
+  const env = Number(process.env['DRAY_APPLY_THREADS']);
+  if (Number.isInteger(env) && env >= 1) return Math.min(env, 8);
+  return Math.max(1, Math.min(2, availableParallelism()));
+}
+
+/** A running thread with no application, else a new one (up to maxThreads()), else the least busy. */
+function pickThread(): ApplyThread {
+  const idle = threads.find((t) => t.sinks.size === 0 && t.running()) ?? threads.find((t) => t.sinks.size === 0);
+  if (idle) return idle;
+  if (threads.length < maxThreads()) {
+    const t = new ApplyThread();
+    threads.push(t);
+    return t;
+  }
+  return threads.reduce((a, b) => (b.sinks.size < a.sinks.size ? b : a));
+}
+
+/** How many apply worker threads are running (for tests). */
+export function applyWorkersRunning(): number {
+  return threads.filter((t) => t.running()).length;
+}
+
+/** Whether an apply worker thread is running (for tests). */
 export function applyWorkerRunning(): boolean {
-  return worker !== undefined;
-}
-
-function applyWorker(): Worker {
-  if (worker) return worker;
-  // From source, the .ts file; in an esbuild bundle, the worker's own bundle beside it.
-  const w = new Worker(new URL(import.meta.url.endsWith('.ts') ? './apply-worker.ts' : './apply-worker.mjs', import.meta.url));
-  w.on('message', (m: FromWorker) => sinks.get(m.id)?.onMessage(m));
-  const down = (e: Error): void => {
-    if (worker !== w) return; // retired when idle, or already down
-    worker = undefined;
-    for (const s of sinks.values()) s.fail(e);
-  };
-  w.on('error', down);
-  w.on('exit', (code) => down(new Error(`layer apply worker exited (code ${code})`)));
-  w.unref();
-  worker = w;
-  return w;
-}
-
-function post(m: ToWorker, transfer: ArrayBuffer[] = []): void {
-  applyWorker().postMessage(m, transfer);
+  return applyWorkersRunning() > 0;
 }
 
 function rehydrate(s: SerializedError): Error {
@@ -298,6 +353,8 @@ function rehydrate(s: SerializedError): Error {
   if (s.name === 'LayerSecurityError') {
     e = new LayerSecurityError(s.entry ?? '', '');
     e.message = s.message;
+  } else if (s.name === 'NeedsLowersError') {
+    e = new NeedsLowersError(s.entry ?? '');
   } else {
     e = new Error(s.message);
     e.name = s.name;

@@ -11,6 +11,20 @@ export class LayerSecurityError extends Error {
   }
 }
 
+/**
+ * A layer applied before its lowers were there (LayerView.pending) reached an
+ * entry whose outcome only the lowers decide (a hardlink to a path the layer
+ * does not have): it is applied again, in order, onto its lowers.
+ */
+export class NeedsLowersError extends Error {
+  readonly entry: string;
+  constructor(entry: string) {
+    super(`layer entry ${JSON.stringify(entry)} needs the layers below`);
+    this.name = 'NeedsLowersError';
+    this.entry = entry;
+  }
+}
+
 const MAX_PATH = 4096;
 
 /**

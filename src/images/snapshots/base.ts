@@ -8,7 +8,7 @@
 // Only numbered directories with a record are snapshots; anything else under
 // snapshots/ is what a crash left behind and is removed when the snapshotter opens.
 import { markTopDir } from './topdir.ts';
-import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SnapshotMetadata } from './metadata.ts';
@@ -80,10 +80,10 @@ export abstract class BaseSnapshotter implements Snapshotter {
       if (p.kind !== 'committed') throw new SnapshotError('invalid', `parent ${JSON.stringify(parent)} is not committed`);
       parentIds = [p.id, ...this.meta.parentIds(p)];
     }
-    const tmp = mkdtempSync(join(this.root, 'snapshots', 'new-'));
+    const tmp = opts?.staged !== undefined ? this.checkStaged(opts.staged, kind) : mkdtempSync(join(this.root, 'snapshots', 'new-'));
     let placed: string | undefined;
     try {
-      mkdirSync(join(tmp, 'fs'), { mode: 0o755 });
+      if (opts?.staged === undefined) mkdirSync(join(tmp, 'fs'), { mode: 0o755 });
       await this.populate(tmp, kind, parentIds);
       const row = this.meta.tx(() => {
         // Checked again inside the transaction: another caller may have won meanwhile.
@@ -107,6 +107,28 @@ export abstract class BaseSnapshotter implements Snapshotter {
       }
       throw err;
     }
+  }
+
+  /** A staging directory (stage()) made by this snapshotter, for an active snapshot. */
+  private checkStaged(staged: string, kind: SnapshotKind): string {
+    const dir = join(this.root, 'snapshots');
+    const name = staged.slice(dir.length + 1);
+    if (kind !== 'active' || !staged.startsWith(dir + '/') || !/^new-[A-Za-z0-9]+$/.test(name) || !lstatSync(join(staged, 'fs'), { throwIfNoEntry: false })?.isDirectory()) {
+      throw new SnapshotError('invalid', `not a staging directory of this snapshotter: ${JSON.stringify(staged)}`);
+    }
+    return staged;
+  }
+
+  /** A staging directory: snapshots/new-* like a snapshot being prepared (no record). */
+  protected async makeStage(): Promise<string> {
+    const tmp = mkdtempSync(join(this.root, 'snapshots', 'new-'));
+    mkdirSync(join(tmp, 'fs'), { mode: 0o755 });
+    return tmp;
+  }
+
+  async unstage(staged: string): Promise<void> {
+    this.checkStaged(staged, 'active');
+    await rm(staged, { recursive: true, force: true });
   }
 
   mounts(key: string): Mount[] {

@@ -52,6 +52,11 @@ export class OverlaySnapshotter extends BaseSnapshotter {
     }];
   }
 
+  async stage(): Promise<{ staged: string; target: ApplyTarget }> {
+    const staged = await this.makeStage();
+    return { staged, target: { mode: 'overlay', dir: join(staged, 'fs'), lowers: [], pendingLowers: true } };
+  }
+
   applyTarget(key: string): ApplyTarget {
     const row = this.row(key);
     if (row.kind !== 'active') throw new SnapshotError('failed-precondition', `snapshot ${JSON.stringify(key)} is not active`);

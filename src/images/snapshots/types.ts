@@ -31,6 +31,11 @@ export interface Usage {
 
 export interface SnapshotOptions {
   labels?: Record<string, string>;
+  /**
+   * prepare only: the new active snapshot takes the files of this staging
+   * directory (from stage()) instead of starting empty.
+   */
+  staged?: string;
 }
 
 /**
@@ -44,6 +49,11 @@ export interface ApplyTarget {
   dir: string;
   /** overlay mode: the committed parents' directories, nearest first */
   lowers: string[];
+  /**
+   * overlay mode: the lowers are not committed yet (`lowers` is empty). What
+   * only they could decide is assumed absent and reported (ApplyResult.assumedAbsent).
+   */
+  pendingLowers?: boolean;
 }
 
 export interface Snapshotter {
@@ -70,6 +80,16 @@ export interface Snapshotter {
   applyTarget(key: string): ApplyTarget;
   /** The directory holding the snapshot's own files (upper dir, or the whole tree for naive). */
   dir(key: string): string;
+  /**
+   * Overlay only: a staging directory, with no record, where a layer is
+   * applied before its parent is committed (an upper dir does not depend on
+   * its lowers); `prepare(key, parent, {staged})` then adopts it. A crash
+   * leaves nothing: the next open removes it. Returns the staging token and
+   * where the layer is written (pendingLowers: the lowers are not known yet).
+   */
+  stage?(): Promise<{ staged: string; target: ApplyTarget }>;
+  /** Removes a staging directory that was not adopted. */
+  unstage?(staged: string): Promise<void>;
   close(): void;
 }
 
