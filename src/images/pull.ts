@@ -20,6 +20,7 @@ import type { ProgressSink } from './registry/progress.ts';
 import type { Repository } from './registry/repository.ts';
 import type { Snapshotter } from './snapshots/types.ts';
 import { LayerFeed } from './layer-feed.ts';
+import { warmApplyWorker } from './layers/apply.ts';
 import { ApplySlots, chainIds, settleInOrder, unpackLayer, type UnpackProgress } from './unpack.ts';
 
 export interface ImageLayer {
@@ -81,6 +82,8 @@ export async function pull(stores: ImageStores, client: RegistryClient, referenc
   const want = normalizePlatform(opts.platform ?? hostPlatform());
   const tagOrDigest = ref.digest ?? ref.tag!;
   const progress = opts.onProgress ?? (() => undefined);
+  // The apply worker's start (~50-100 ms: an isolate, node's internals) overlaps resolving.
+  if (opts.unpackTo) warmApplyWorker();
 
   // Mirrors first; the first endpoint that resolves serves the whole pull.
   let repo: Repository | undefined;

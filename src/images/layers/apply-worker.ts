@@ -1,22 +1,23 @@
-// The apply worker thread: runs the filesystem side of layer applications
-// (apply-writer.ts) so that its system calls (file creation costs hundreds of
-// microseconds each here) overlap the download, inflation, hashing and tar
-// parsing on the main thread. One worker serves every application of the
-// process; each is a session whose batches run in the order they came.
+// An apply worker thread: runs whole layer applications (applyHere: inflate,
+// diff_id hash, tar parsing and the filesystem side with its checks) off the
+// thread that downloads, so that two layers applied at once run on two
+// threads. Each application is a session fed with the layer's compressed
+// bytes as they arrive; a chunk is acknowledged once the inflater took it,
+// which bounds what is in flight.
 import { parentPort } from 'node:worker_threads';
 import type { ApplyTarget } from '../snapshots/types.ts';
-import { ApplySession } from './apply-writer.ts';
-import type { ApplyOp } from './apply-writer.ts';
+import { applyHere } from './apply.ts';
+import type { ApplyOptions, ApplyResult } from './apply.ts';
 
 export type ToWorker =
-  | { t: 'open'; id: number; target: ApplyTarget }
-  | { t: 'batch'; id: number; ops: ApplyOp[]; data: ArrayBuffer; bytes: number }
-  | { t: 'finish'; id: number }
+  | { t: 'open'; id: number; target: ApplyTarget; opts: ApplyOptions }
+  | { t: 'chunk'; id: number; data: ArrayBuffer }
+  | { t: 'end'; id: number }
   | { t: 'abort'; id: number };
 
 export type FromWorker =
   | { t: 'ack'; id: number; bytes: number }
-  | { t: 'done'; id: number; assumed?: string[][] }
+  | { t: 'done'; id: number; result?: ApplyResult }
   | { t: 'error'; id: number; error: SerializedError };
 
 export interface SerializedError {
@@ -36,48 +37,74 @@ export function serializeError(e: unknown): SerializedError {
   return out;
 }
 
+/** A session's compressed bytes, in order, as an async iterable the inflater reads. */
+class Chunks implements AsyncIterable<Buffer> {
+  private readonly queue: Buffer[] = [];
+  private ended = false;
+  private failure: Error | undefined;
+  private wake: (() => void) | undefined;
+  private readonly taken: (bytes: number) => void;
+
+  constructor(taken: (bytes: number) => void) {
+    this.taken = taken;
+  }
+
+  push(b: Buffer): void {
+    this.queue.push(b);
+    this.wake?.();
+  }
+
+  end(): void {
+    this.ended = true;
+    this.wake?.();
+  }
+
+  fail(e: Error): void {
+    this.failure = e;
+    this.wake?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Buffer> {
+    for (;;) {
+      if (this.failure) throw this.failure;
+      const b = this.queue.shift();
+      if (b) {
+        this.taken(b.length);
+        yield b;
+        continue;
+      }
+      if (this.ended) return;
+      await new Promise<void>((r) => { this.wake = r; });
+      this.wake = undefined;
+    }
+  }
+}
+
 if (parentPort) {
   const port = parentPort;
-  const sessions = new Map<number, ApplySession>();
-  /** sessions that failed: their later messages are dropped */
-  const failed = new Set<number>();
+  const sessions = new Map<number, Chunks>();
   port.on('message', (m: ToWorker) => {
-    if (failed.has(m.id)) {
-      // The failure was reported; the main side ends the session with finish or abort.
-      if (m.t === 'abort' || m.t === 'finish') {
-        failed.delete(m.id);
-        port.postMessage({ t: 'done', id: m.id } satisfies FromWorker);
-      }
+    if (m.t === 'open') {
+      const id = m.id;
+      const chunks = new Chunks((bytes) => port.postMessage({ t: 'ack', id, bytes } satisfies FromWorker));
+      sessions.set(id, chunks);
+      applyHere(chunks, m.target, m.opts).then(
+        (result) => {
+          sessions.delete(id);
+          port.postMessage({ t: 'done', id, result } satisfies FromWorker);
+        },
+        (e: unknown) => {
+          sessions.delete(id);
+          port.postMessage({ t: 'error', id, error: serializeError(e) } satisfies FromWorker);
+          port.postMessage({ t: 'done', id } satisfies FromWorker);
+        },
+      );
       return;
     }
-    try {
-      switch (m.t) {
-        case 'open':
-          sessions.set(m.id, new ApplySession(m.target));
-          break;
-        case 'batch':
-          sessions.get(m.id)?.run(m.ops, m.data);
-          port.postMessage({ t: 'ack', id: m.id, bytes: m.bytes } satisfies FromWorker);
-          break;
-        case 'finish': {
-          const s = sessions.get(m.id);
-          sessions.delete(m.id);
-          const assumed = s?.finish() ?? [];
-          port.postMessage({ t: 'done', id: m.id, ...(assumed.length ? { assumed } : {}) } satisfies FromWorker);
-          break;
-        }
-        case 'abort':
-          sessions.get(m.id)?.abort();
-          sessions.delete(m.id);
-          port.postMessage({ t: 'done', id: m.id } satisfies FromWorker);
-          break;
-      }
-    } catch (e) {
-      sessions.get(m.id)?.abort();
-      sessions.delete(m.id);
-      port.postMessage({ t: 'error', id: m.id, error: serializeError(e) } satisfies FromWorker);
-      if (m.t === 'finish' || m.t === 'abort') port.postMessage({ t: 'done', id: m.id } satisfies FromWorker);
-      else failed.add(m.id);
-    }
+    const chunks = sessions.get(m.id);
+    if (!chunks) return; // ended already (failed): the main side learns it from 'error'
+    if (m.t === 'chunk') chunks.push(Buffer.from(m.data));
+    else if (m.t === 'end') chunks.end();
+    else chunks.fail(new Error('layer application aborted'));
   });
 }

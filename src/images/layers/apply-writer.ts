@@ -1,7 +1,7 @@
 // The filesystem side of layer application: entries, already parsed, written
-// into a snapshot's directory with synchronous calls. It runs in the apply
-// worker thread (apply-worker.ts), off the thread that downloads, inflates
-// and parses, or inline when there is no worker.
+// into a snapshot's directory with synchronous calls. It runs in an apply
+// worker thread (apply-worker.ts) with the inflating and parsing, off the
+// thread that downloads, or inline when there is no worker.
 //
 // Security: every entry name is cut into components (no "..", leading "/"
 // dropped). Its parent directory is resolved as the merged tree would see it
@@ -331,47 +331,5 @@ export class LayerWriter {
       seen.add(k);
       return true;
     });
-  }
-}
-
-/**
- * What the parsing side sends: 'b' begins an entry (a file stays open), 'd'
- * is a slice of the batch's data for the open file, 'z' ends the file.
- */
-export type ApplyOp = { k: 'b'; h: TarHeader } | { k: 'd'; off: number; len: number } | { k: 'z' };
-
-/** One layer application on the filesystem side: runs batches of ops in order. */
-export class ApplySession {
-  private readonly w: LayerWriter;
-  private file: OpenFile | null = null;
-
-  constructor(target: ApplyTarget) {
-    this.w = new LayerWriter(target);
-  }
-
-  run(ops: ApplyOp[], data: ArrayBuffer): void {
-    for (const op of ops) {
-      // Structured cloning turned the header's PAX Buffers into Uint8Arrays; the writer takes either.
-      if (op.k === 'b') {
-        this.file = this.w.begin(op.h);
-      } else if (op.k === 'd') {
-        if (this.file) this.w.data(this.file, new Uint8Array(data, op.off, op.len));
-      } else if (this.file) {
-        const f = this.file;
-        this.file = null;
-        this.w.end(f);
-      }
-    }
-  }
-
-  finish(): string[][] {
-    if (this.file) throw new Error('layer application ended inside a file');
-    return this.w.finish();
-  }
-
-  /** Closes a file left open by a failure. */
-  abort(): void {
-    if (this.file) closeSync(this.file.fd);
-    this.file = null;
   }
 }

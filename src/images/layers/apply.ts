@@ -6,24 +6,24 @@
 // fifos and symlinks are kept. The diff_id (sha256 of the uncompressed
 // stream) is computed on the way and checked against the expected one.
 //
-// Two threads: this one inflates, hashes and parses the tar, and sends the
-// entries in batches (their data copied into one transferred buffer) to the
-// apply worker, which does the filesystem work with the security checks
-// (apply-writer.ts): file creation costs hundreds of microseconds of kernel
-// time each, which then overlaps inflating and parsing. DRAY_APPLY_INLINE=1
-// (or a single CPU) runs that part here instead.
+// Off the calling thread: the compressed bytes go to an apply worker
+// (apply-worker.ts), which inflates, hashes, parses and writes (apply-writer.ts,
+// with the security checks). The caller's thread keeps only the download
+// (socket, blob digest, ingest file), and two layers applied at once (unpack)
+// run on two workers. DRAY_APPLY_INLINE=1 (or a single CPU) runs it all here.
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import type { ApplyTarget } from '../snapshots/types.ts';
-import { ApplySession } from './apply-writer.ts';
-import type { ApplyOp } from './apply-writer.ts';
+import { LayerWriter } from './apply-writer.ts';
+import type { OpenFile } from './apply-writer.ts';
+import { closeSync } from 'node:fs';
 import type { FromWorker, SerializedError, ToWorker } from './apply-worker.ts';
 import { decompress } from './compression.ts';
 import type { Compression } from './compression.ts';
 import { LayerSecurityError, NeedsLowersError } from './paths.ts';
-import { readTar } from './tar-reader.ts';
+import { readTar, TarFormatError } from './tar-reader.ts';
 import type { TarHeader } from './tar-reader.ts';
 
 export interface ApplyResult {
@@ -56,6 +56,13 @@ export class DiffIdMismatchError extends Error {
 
 /** Applies one layer. On failure the target is left part-written: the caller removes the snapshot. */
 export async function applyLayer(src: Readable | AsyncIterable<Buffer>, target: ApplyTarget, opts: ApplyOptions = {}): Promise<ApplyResult> {
+  // One CPU: a second thread only adds the copying and the messages.
+  const inline = process.env['DRAY_APPLY_INLINE'] === '1' || availableParallelism() < 2;
+  return inline ? applyHere(src, target, opts) : new WorkerApply(target, opts).run(src);
+}
+
+/** The whole application on this thread (the apply worker's, or the caller's when inline). */
+export async function applyHere(src: Readable | AsyncIterable<Buffer>, target: ApplyTarget, opts: ApplyOptions = {}): Promise<ApplyResult> {
   const { compression, stream } = await decompress(src as AsyncIterable<Buffer>);
   const hash = createHash('sha256');
   let size = 0;
@@ -66,7 +73,7 @@ export async function applyLayer(src: Readable | AsyncIterable<Buffer>, target: 
       yield c;
     }
   })();
-  const sink = openSink(target);
+  const sink = new InlineSink(target);
   let assumedAbsent: string[][] = [];
   let entries = 0;
   const max = opts.maxEntries ?? 10_000_000;
@@ -75,10 +82,9 @@ export async function applyLayer(src: Readable | AsyncIterable<Buffer>, target: 
       if (++entries > max) throw new Error(`layer has more than ${max} entries`);
       sink.begin(e.header);
       if (e.header.type === 'file') {
-        for await (const c of e.body) await sink.data(c);
+        for await (const c of e.body) sink.data(c);
         sink.end();
       }
-      await sink.pace();
     }
     // Whatever follows the end-of-archive blocks is part of the diff_id too.
     for await (const _ of tapped) { /* drain */ }
@@ -96,157 +102,126 @@ export async function applyLayer(src: Readable | AsyncIterable<Buffer>, target: 
   return { diffId, size, compression, entries, assumedAbsent };
 }
 
-/** A batch goes when it holds this much data or this many ops. */
-const BATCH_BYTES = 1 << 20;
-const BATCH_OPS = 256;
-/** Data sent but not yet applied, at most (memory stays bounded). */
-const MAX_IN_FLIGHT = 16 << 20;
-const OP_COST = 512;
+/** The parsed entries handed to the filesystem side (LayerWriter) on the same thread. */
+class InlineSink {
+  private readonly w: LayerWriter;
+  private file: OpenFile | null = null;
 
-/** Collects ops into batches and hands them to the filesystem side. */
-abstract class Sink {
-  private ops: ApplyOp[] = [];
-  private pieces: Uint8Array[] = [];
-  private bytes = 0;
-
-  begin(h: TarHeader): void {
-    this.ops.push({ k: 'b', h });
+  constructor(target: ApplyTarget) {
+    this.w = new LayerWriter(target);
   }
 
-  async data(c: Uint8Array): Promise<void> {
-    if (c.length === 0) return;
-    this.ops.push({ k: 'd', off: this.bytes, len: c.length });
-    this.pieces.push(c);
-    this.bytes += c.length;
-    if (this.bytes >= BATCH_BYTES) await this.pace();
+  begin(h: TarHeader): void {
+    this.file = this.w.begin(h);
+  }
+
+  data(c: Uint8Array): void {
+    if (this.file && c.length) this.w.data(this.file, c);
   }
 
   end(): void {
-    this.ops.push({ k: 'z' });
-  }
-
-  /** Sends the batch when it is full; waits while too much is in flight. */
-  async pace(): Promise<void> {
-    if (this.bytes >= BATCH_BYTES || this.ops.length >= BATCH_OPS) await this.flush();
-  }
-
-  protected async flush(): Promise<void> {
-    if (this.ops.length === 0) return;
-    // The pieces are views into inflated chunks: copied once, into a buffer the worker gets whole.
-    const data = new ArrayBuffer(this.bytes);
-    const view = new Uint8Array(data);
-    let off = 0;
-    for (const p of this.pieces) {
-      view.set(p, off);
-      off += p.length;
-    }
-    const ops = this.ops;
-    const cost = this.bytes + ops.length * OP_COST;
-    this.ops = [];
-    this.pieces = [];
-    this.bytes = 0;
-    await this.send(ops, data, cost);
-  }
-
-  protected abstract send(ops: ApplyOp[], data: ArrayBuffer, cost: number): Promise<void>;
-  abstract finish(): Promise<string[][]>;
-  abstract abort(): Promise<void>;
-}
-
-class InlineSink extends Sink {
-  private readonly session: ApplySession;
-
-  constructor(target: ApplyTarget) {
-    super();
-    this.session = new ApplySession(target);
-  }
-
-  protected async send(ops: ApplyOp[], data: ArrayBuffer): Promise<void> {
-    this.session.run(ops, data);
+    const f = this.file;
+    this.file = null;
+    if (f) this.w.end(f);
   }
 
   async finish(): Promise<string[][]> {
-    await this.flush();
-    return this.session.finish();
+    if (this.file) throw new Error('layer application ended inside a file');
+    return this.w.finish();
   }
 
   async abort(): Promise<void> {
-    this.session.abort();
+    const f = this.file;
+    this.file = null;
+    if (f) closeSync(f.fd);
   }
 }
 
-class WorkerSink extends Sink {
+/** Compressed bytes sent to the worker but not yet taken by its inflater, at most (memory stays bounded). */
+const MAX_IN_FLIGHT = 8 << 20;
+
+/**
+ * One application run by an apply worker: the compressed bytes go over as
+ * they come (transferred, not copied, when a chunk owns its buffer), the
+ * worker inflates, hashes, parses and writes, and sends the result back.
+ */
+class WorkerApply {
   private readonly id: number;
   private readonly thread: ApplyThread;
+  private readonly target: ApplyTarget;
+  private readonly opts: ApplyOptions;
   private inFlight = 0;
   private error: Error | undefined;
+  private result: ApplyResult | undefined;
   private wake: (() => void) | undefined;
   private ended: (() => void) | undefined;
-  private assumed: string[][] = [];
-  private closed = false;
+  private readonly endedP: Promise<void>;
+  private done = false;
 
-  constructor(target: ApplyTarget) {
-    super();
+  constructor(target: ApplyTarget, opts: ApplyOptions) {
     this.id = nextId++;
+    this.target = target;
+    this.opts = opts;
     this.thread = pickThread();
-    this.thread.open(this.id, this);
-    this.thread.post({ t: 'open', id: this.id, target: { mode: target.mode, dir: target.dir, lowers: [...target.lowers], ...(target.pendingLowers ? { pendingLowers: true } : {}) } });
+    this.endedP = new Promise<void>((r) => { this.ended = r; });
   }
 
   onMessage(m: FromWorker): void {
     if (m.t === 'ack') this.inFlight -= m.bytes;
     else if (m.t === 'error') this.error ??= rehydrate(m.error);
     else if (m.t === 'done') {
-      this.assumed = m.assumed ?? [];
+      this.done = true;
+      if (m.result) this.result = m.result;
       this.ended?.();
     }
-    if (this.inFlight <= MAX_IN_FLIGHT || this.error) this.wake?.();
+    this.wake?.();
   }
 
   /** The worker failed or exited: every waiter wakes to the error. */
   fail(e: Error): void {
     this.error ??= e;
+    this.done = true;
     this.wake?.();
     this.ended?.();
   }
 
-  private check(): void {
-    if (this.error) throw this.error;
-  }
-
-  protected async send(ops: ApplyOp[], data: ArrayBuffer, cost: number): Promise<void> {
-    this.check();
-    this.inFlight += cost;
-    this.thread.post({ t: 'batch', id: this.id, ops, data, bytes: cost }, [data]);
-    while (this.inFlight > MAX_IN_FLIGHT && !this.error) await new Promise<void>((r) => { this.wake = r; });
-    this.check();
-  }
-
-  private async close(kind: 'finish' | 'abort'): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    const ended = new Promise<void>((r) => { this.ended = r; });
-    if (this.thread.running()) {
-      this.thread.post({ t: kind, id: this.id });
-      await ended;
-    }
-    this.thread.close(this.id);
-  }
-
-  async finish(): Promise<string[][]> {
+  async run(src: Readable | AsyncIterable<Buffer>): Promise<ApplyResult> {
+    this.thread.open(this.id, this);
     try {
-      await this.flush();
-    } catch (e) {
-      await this.close('abort');
-      throw e;
+      const t = this.target;
+      this.thread.post({
+        t: 'open', id: this.id, opts: this.opts,
+        target: { mode: t.mode, dir: t.dir, lowers: [...t.lowers], ...(t.pendingLowers ? { pendingLowers: true } : {}) },
+      });
+      try {
+        for await (const chunk of src as AsyncIterable<Buffer>) {
+          if (this.error || this.done) break;
+          if (chunk.length === 0) continue;
+          // A chunk that owns its whole buffer is moved; anything else (a view into a pool) copied once.
+          const whole = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer;
+          const data = whole ? (chunk.buffer as ArrayBuffer) : new Uint8Array(chunk).buffer;
+          this.inFlight += data.byteLength;
+          this.thread.post({ t: 'chunk', id: this.id, data }, [data]);
+          while (this.inFlight > MAX_IN_FLIGHT && !this.error && !this.done) await new Promise<void>((r) => { this.wake = r; });
+        }
+      } catch (e) {
+        this.error ??= e instanceof Error ? e : new Error(String(e));
+      }
+      if (this.error || this.done) {
+        // Stop reading the source (a file, a download) right away.
+        (src as Readable).destroy?.();
+        if (!this.done && this.thread.running()) this.thread.post({ t: 'abort', id: this.id });
+      } else {
+        this.thread.post({ t: 'end', id: this.id });
+      }
+      // The worker must be done with the directory before the caller removes it.
+      if (!this.done) await this.endedP;
+    } finally {
+      this.thread.close(this.id);
     }
-    await this.close('finish');
-    this.check();
-    return this.assumed;
-  }
-
-  async abort(): Promise<void> {
-    await this.close('abort');
+    if (this.error) throw this.error;
+    if (!this.result) throw new Error('layer apply worker ended without a result');
+    return this.result;
   }
 }
 
@@ -267,14 +242,14 @@ const WORKER_IDLE_MS = 2000;
  */
 class ApplyThread {
   private worker: Worker | undefined;
-  readonly sinks = new Map<number, WorkerSink>();
+  readonly sinks = new Map<number, WorkerApply>();
   private idleTimer: NodeJS.Timeout | undefined;
 
   running(): boolean {
     return this.worker !== undefined;
   }
 
-  open(id: number, sink: WorkerSink): void {
+  open(id: number, sink: WorkerApply): void {
     if (this.idleTimer) { clearTimeout(this.idleTimer); this.idleTimer = undefined; }
     this.sinks.set(id, sink);
     if (this.sinks.size === 1) this.start().ref();
@@ -293,6 +268,13 @@ class ApplyThread {
       void w.terminate();
     }, WORKER_IDLE_MS);
     this.idleTimer.unref();
+  }
+
+  /** Starts the worker ahead of its first application; it retires when idle, as after one. */
+  warm(): void {
+    if (this.worker || this.sinks.size > 0) return;
+    this.start();
+    this.close(-1);
   }
 
   post(m: ToWorker, transfer: ArrayBuffer[] = []): void {
@@ -338,6 +320,12 @@ function pickThread(): ApplyThread {
   return threads.reduce((a, b) => (b.sinks.size < a.sinks.size ? b : a));
 }
 
+/** Starts an apply worker now, so that its start-up is not on the first layer's path. */
+export function warmApplyWorker(): void {
+  if (process.env['DRAY_APPLY_INLINE'] === '1' || availableParallelism() < 2) return;
+  pickThread().warm();
+}
+
 /** How many apply worker threads are running (for tests). */
 export function applyWorkersRunning(): number {
   return threads.filter((t) => t.running()).length;
@@ -355,16 +343,16 @@ function rehydrate(s: SerializedError): Error {
     e.message = s.message;
   } else if (s.name === 'NeedsLowersError') {
     e = new NeedsLowersError(s.entry ?? '');
+  } else if (s.name === 'DiffIdMismatchError') {
+    e = new DiffIdMismatchError('', '');
+    e.message = s.message;
+  } else if (s.name === 'TarFormatError') {
+    e = new TarFormatError('');
+    e.message = s.message;
   } else {
     e = new Error(s.message);
     e.name = s.name;
   }
   if (s.code) (e as NodeJS.ErrnoException).code = s.code;
   return e;
-}
-
-function openSink(target: ApplyTarget): Sink {
-  // One CPU: a second thread only adds the copying and the messages.
-  const inline = process.env['DRAY_APPLY_INLINE'] === '1' || availableParallelism() < 2;
-  return inline ? new InlineSink(target) : new WorkerSink(target);
 }
