@@ -294,3 +294,46 @@ test('a shim killed under its running container: the task reads UNKNOWN and dele
   assert.ok(gone, 'delete took the orphaned container down');
   await c.containers.delete('orphan');
 });
+
+test('Attach: live output of init and of an exec, stdin through the stream; errors with their codes', needsRoot, async (t) => {
+  const d = await withDaemon(t);
+  const c = d.client();
+  // init: stdin "attach:" is the process's stdin; its output comes back on the stream
+  await c.containers.create({ id: 'att', runtime: { name: 'dray' }, spec: specFor(['sh', '-c', 'echo started; while read l; do echo "got $l"; echo "err $l" >&2; done; echo bye']) });
+  await c.tasks.create('att', { stdin: 'attach:' });
+  const a = await c.tasks.attach('att');
+  const out: string[] = [];
+  const err: string[] = [];
+  a.output.on('stdout', (b) => out.push(b.toString()));
+  a.output.on('stderr', (b) => err.push(b.toString()));
+  await c.tasks.start('att');
+  a.write(Buffer.from('one\ntwo\n'));
+  a.closeStdin();
+  await a.output.done;
+  assert.equal(out.join(''), 'started\ngot one\ngot two\nbye\n');
+  assert.equal(err.join(''), 'err one\nerr two\n');
+  assert.deepEqual(await c.tasks.wait('att'), { exitStatus: 0, exitedAt: (await c.tasks.wait('att')).exitedAt, oomKilled: false });
+  await c.tasks.delete('att');
+
+  // an exec attached before its start gets all of its output, and its stdin
+  await c.containers.create({ id: 'att2', runtime: { name: 'dray' }, spec: specFor(['sleep', '1000']) });
+  await c.tasks.create('att2');
+  await c.tasks.start('att2');
+  await c.tasks.exec('att2', 'x1', { args: ['sh', '-c', 'echo early; cat; echo late >&2; exit 3'], cwd: '/', env: ['PATH=/bin'], user: { uid: 0, gid: 0 } }, { stdin: 'attach:' });
+  const e = await c.tasks.attach('att2', 'x1');
+  const got = e.output.collect();
+  await c.tasks.start('att2', 'x1');
+  e.write(Buffer.from('through cat\n'));
+  e.closeStdin();
+  const r = await got;
+  assert.equal(r.stdout.toString(), 'early\nthrough cat\n');
+  assert.equal(r.stderr.toString(), 'late\n');
+  assert.equal((await c.tasks.wait('att2', 'x1')).exitStatus, 3);
+  await assert.rejects(c.tasks.attach('att2', 'nope/x'), hasCode(status.INVALID_ARGUMENT));
+  await assert.rejects(c.tasks.attach('ghost'), hasCode(status.NOT_FOUND));
+  await c.containers.create({ id: 'att3', runtime: { name: 'dray' }, spec: specFor(['true']) });
+  await assert.rejects(c.tasks.create('att3', { stdin: 'attach:x' }), hasCode(status.INVALID_ARGUMENT));
+  await c.tasks.kill('att2', 9);
+  await c.tasks.wait('att2');
+  await c.tasks.delete('att2');
+});

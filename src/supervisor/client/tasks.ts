@@ -3,6 +3,8 @@ import type { Timestamp } from '../api/types.ts';
 import type { Caller } from './caller.ts';
 import type { DockerCgroupStats } from '../../runtime/cgroups/index.ts';
 import type { MountMessage } from './snapshots.ts';
+import { ShimStream } from '../../shim/client.ts';
+import { fromServiceError } from './errors.ts';
 
 export interface TaskProcess { containerId: string; id: string; pid: number; status: 'UNKNOWN' | 'CREATED' | 'RUNNING' | 'STOPPED' | 'PAUSED' | 'PAUSING'; terminal: boolean; exitStatus: number; exitedAt: Timestamp | null }
 export interface TaskExitInfo { id: string; pid: number; exitStatus: number; exitedAt: Timestamp | null }
@@ -11,9 +13,20 @@ export interface TaskCreate {
   rootfs?: MountMessage[];
   /** The init process's json-file log: "jsonfile:///path?max-size=N&max-file=M"; empty: one in the shim's state dir. */
   stdout?: string;
-  /** An absolute path of a fifo: what its writers write is the init's stdin; their EOF closes it. */
+  /** An absolute path of a fifo: what its writers write is the init's stdin; their EOF closes it.
+   * "attach:": stdin stays open for Attach streams (TaskAttach.write). */
   stdin?: string;
   terminal?: boolean;
+}
+
+/** A live Attach stream: the process's output, and its stdin. */
+export interface TaskAttach {
+  /** stdout/stderr chunks, then end when the process's output is over (or the stream broke). */
+  output: ShimStream;
+  write(data: Buffer): void;
+  closeStdin(): void;
+  /** Detaches (the process runs on). */
+  close(): void;
 }
 
 export class TasksApi {
@@ -32,7 +45,7 @@ export class TasksApi {
     await this.c.unary('tasks', 'Kill', { containerId, signal, all: opts.all ?? false, execId: opts.execId ?? '' });
   }
 
-  async wait(containerId: string, execId = ''): Promise<{ exitStatus: number; exitedAt: Timestamp | null }> {
+  async wait(containerId: string, execId = ''): Promise<{ exitStatus: number; exitedAt: Timestamp | null; oomKilled: boolean }> {
     return this.c.unary('tasks', 'Wait', { containerId, execId });
   }
 
@@ -49,8 +62,41 @@ export class TasksApi {
   }
 
   /** Adds an exec (an OCI process spec); Start(containerId, execId) runs it. Output to "file:///path" URIs. */
-  async exec(containerId: string, execId: string, process: object, opts: { terminal?: boolean; stdout?: string; stderr?: string } = {}): Promise<void> {
-    await this.c.unary('tasks', 'Exec', { containerId, execId, spec: Buffer.from(JSON.stringify(process)), terminal: opts.terminal ?? false, stdout: opts.stdout ?? '', stderr: opts.stderr ?? '' });
+  async exec(containerId: string, execId: string, process: object, opts: { terminal?: boolean; stdin?: string; stdout?: string; stderr?: string } = {}): Promise<void> {
+    await this.c.unary('tasks', 'Exec', { containerId, execId, spec: Buffer.from(JSON.stringify(process)), terminal: opts.terminal ?? false, stdin: opts.stdin ?? '', stdout: opts.stdout ?? '', stderr: opts.stderr ?? '' });
+  }
+
+  /**
+   * Attaches to the init process (execId "") or an exec; resolves once the
+   * output is wired, so a Start after it loses nothing. An exec attached
+   * before its Start gets all of its output.
+   */
+  attach(containerId: string, execId = ''): Promise<TaskAttach> {
+    const call = this.c.duplex('tasks', 'Attach');
+    const output = new ShimStream();
+    return new Promise<TaskAttach>((resolve, reject) => {
+      let ready = false;
+      call.on('data', (m: { stream: number; data: Buffer }) => {
+        if (!ready) {
+          ready = true;
+          resolve({
+            output,
+            write: (data) => { if (data.length > 0) call.write({ stdin: data }); },
+            closeStdin: () => { call.write({ closeStdin: true }); call.end(); },
+            close: () => { call.cancel(); },
+          });
+          return;
+        }
+        if (m.stream === 1) output.push('stdout', m.data);
+        else if (m.stream === 2) output.push('stderr', m.data);
+      });
+      call.on('end', () => { output.finish(); });
+      call.on('error', (err: Error) => {
+        output.finish();
+        if (!ready) reject(fromServiceError(err));
+      });
+      call.write({ containerId, execId });
+    });
   }
 
   async deleteProcess(containerId: string, execId: string): Promise<TaskExitInfo> {

@@ -1,11 +1,11 @@
 // dray.services.tasks.v1.Tasks over the task manager (dray-shim per task).
 // Checkpoint is not supported: it answers UNIMPLEMENTED with why.
-import type { UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { ServerDuplexStream, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { toTimestamp } from '../api/types.ts';
-import { unimplemented } from '../errors.ts';
+import { invalidArgument, statusOf, unimplemented } from '../errors.ts';
 import type { Mount } from '../../images/snapshots/types.ts';
-import type { ProcessView, TaskManager } from '../tasks/manager.ts';
-import { unary } from '../rpc.ts';
+import type { ProcessView, TaskAttachment, TaskManager } from '../tasks/manager.ts';
+import { namespaceFrom, unary } from '../rpc.ts';
 import type { ServiceDeps } from './deps.ts';
 
 function processMessage(p: ProcessView): Record<string, unknown> {
@@ -58,8 +58,9 @@ export function tasksService(d: ServiceDeps, tasks: TaskManager): UntypedService
     }),
     Wait: unary(d.rpc, m('Wait'), async (req: { containerId: string; execId: string }, call) => {
       const r = await tasks.wait(call.namespace(), req.containerId, req.execId);
-      return { exitStatus: r.exitStatus, exitedAt: r.exitedAt ? toTimestamp(r.exitedAt) : null };
+      return { exitStatus: r.exitStatus, exitedAt: r.exitedAt ? toTimestamp(r.exitedAt) : null, oomKilled: r.oomKilled };
     }),
+    Attach: (call: ServerDuplexStream<AttachRequest, unknown>) => { attachStream(d, tasks, call); },
     Pause: unary(d.rpc, m('Pause'), async (req: { containerId: string }, call) => { await tasks.pause(call.namespace(), req.containerId, true); return {}; }),
     Resume: unary(d.rpc, m('Resume'), async (req: { containerId: string }, call) => { await tasks.pause(call.namespace(), req.containerId, false); return {}; }),
     ListPids: unary(d.rpc, m('ListPids'), async (req: { containerId: string }, call) => ({ processes: (await tasks.pids(call.namespace(), req.containerId)).map((pid) => ({ pid, info: null })) })),
@@ -72,4 +73,50 @@ export function tasksService(d: ServiceDeps, tasks: TaskManager): UntypedService
     })),
     Checkpoint: notYet('Checkpoint', 'checkpoint/restore is not supported by Dray'),
   };
+}
+
+interface AttachRequest { containerId: string; execId: string; stdin: Buffer; closeStdin: boolean }
+
+/**
+ * One Attach stream: the first message names the process; an empty answer
+ * says the output is wired (a client may then Start); output follows as it
+ * comes, stdin requests are written in order; the server ends the stream
+ * when the output ends, and detaches when the client goes.
+ */
+function attachStream(d: ServiceDeps, tasks: TaskManager, call: ServerDuplexStream<AttachRequest, unknown>): void {
+  let attachment: TaskAttachment | undefined;
+  let done = false;
+  const finish = (err?: unknown): void => {
+    if (done) return;
+    done = true;
+    attachment?.detach();
+    if (err) {
+      d.rpc.log.debug('attach failed', { error: (err as Error).message });
+      call.emit('error', { code: statusOf(err), details: (err as Error).message });
+    } else {
+      call.end();
+    }
+  };
+  let chain: Promise<void> = Promise.resolve();
+  const handle = async (msg: AttachRequest): Promise<void> => {
+    if (!attachment) {
+      if (!msg.containerId) throw invalidArgument('attach: the first message must name container_id');
+      const a = await tasks.attach(namespaceFrom(d.rpc, call.metadata), msg.containerId, msg.execId);
+      attachment = a;
+      if (done) { a.detach(); return; }
+      call.write({});
+      a.output.on('stdout', (b) => { if (!done) call.write({ stream: 1, data: b }); });
+      a.output.on('stderr', (b) => { if (!done) call.write({ stream: 2, data: b }); });
+      a.output.on('end', () => { void chain.then(() => finish()); });
+    }
+    if (msg.stdin.length > 0) await attachment.write(msg.stdin);
+    if (msg.closeStdin) await attachment.closeStdin();
+  };
+  call.on('data', (msg: AttachRequest) => {
+    chain = chain.then(() => (done ? undefined : handle(msg))).catch(finish);
+  });
+  // The client half-closing only means no more stdin; output keeps flowing.
+  call.on('end', () => {});
+  call.on('cancelled', () => { done = true; attachment?.detach(); });
+  call.on('error', () => { done = true; attachment?.detach(); });
 }

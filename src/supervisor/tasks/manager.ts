@@ -20,7 +20,7 @@ import { create as rtCreate, del as rtDel, pause as rtPause, pids as rtPids, res
 import { containerCgroup, newCgroup, type CgroupManager } from '../../runtime/cgroup.ts';
 import { reopenCgroup, toDockerStats, type DockerCgroupStats } from '../../runtime/cgroups/index.ts';
 import { matchAny, parseFilters } from '../filters.ts';
-import { ShimClient, ShimConnectionError, type ShimExit, type ShimProcessState } from '../../shim/client.ts';
+import { ShimClient, ShimConnectionError, ShimStream, type ShimExit, type ShimProcessState } from '../../shim/client.ts';
 import { adoptShim } from '../../shim/adopt.ts';
 import { mountAll, unmount } from '../../images/snapshots/mount.ts';
 import type { Mount } from '../../images/snapshots/types.ts';
@@ -44,9 +44,24 @@ interface Task extends TaskFile {
   /** paused through this daemon (the shim reports a paused container as running) */
   paused: boolean;
   /** execs added (Exec) but not started yet: their process spec path and io */
-  pendingExecs: Map<string, { path: string; terminal: boolean; stdin: boolean; stdout?: string; stderr?: string }>;
+  pendingExecs: Map<string, PendingExec>;
   /** While the init's start is in flight: its /tasks/exit waits for /tasks/start (a fast init can exit first). */
   starting?: Promise<void>;
+}
+
+/** An exec added but not started: its process spec, io, and the Attach streams waiting for its output. */
+interface PendingExec { path: string; terminal: boolean; stdin: boolean; stdout?: string; stderr?: string; attached: ShimStream[] }
+
+/** The stdin value that keeps a process's stdin open for Attach streams. */
+export const ATTACH_STDIN = 'attach:';
+
+/** One Attach stream: the process's output, and its stdin. */
+export interface TaskAttachment {
+  output: ShimStream;
+  write(data: Buffer): Promise<void>;
+  closeStdin(): Promise<void>;
+  /** Stops delivering output to this attachment. */
+  detach(): void;
 }
 
 export interface ProcessView {
@@ -122,8 +137,8 @@ export class TaskManager {
     const key = this.key(ns, id);
     const c = this.d.metadata.containers.get(ns, id);
     if (this.has(ns, id)) throw alreadyExists(`task ${JSON.stringify(id)} in namespace ${JSON.stringify(ns)}: already exists`);
-    if (req.stdin && (!req.stdin.startsWith('/') || !statSync(req.stdin, { throwIfNoEntry: false })?.isFIFO())) {
-      throw invalidArgument(`stdin: ${JSON.stringify(req.stdin)} is not an absolute path of a fifo`);
+    if (req.stdin && req.stdin !== ATTACH_STDIN && (!req.stdin.startsWith('/') || !statSync(req.stdin, { throwIfNoEntry: false })?.isFIFO())) {
+      throw invalidArgument(`stdin: ${JSON.stringify(req.stdin)} is neither "${ATTACH_STDIN}" nor an absolute path of a fifo`);
     }
     const runtime = runtimeBinary(c.runtime.name);
     const spec = JSON.parse(c.spec.toString('utf8')) as Record<string, unknown> & { root?: { path?: string; readonly?: boolean }; process?: { terminal?: boolean } };
@@ -169,7 +184,7 @@ export class TaskManager {
       const t: Task = { ...file, stateDir, pid: launched.pid, terminal, client, exit: null, paused: false, pendingExecs: new Map() };
       this.watch(t);
       this.tasks.set(key, t);
-      if (req.stdin) relayStdin(req.stdin, client, (e) => this.d.log.warn('task stdin relay', { id, error: e.message }));
+      if (req.stdin && req.stdin !== ATTACH_STDIN) relayStdin(req.stdin, client, (e) => this.d.log.warn('task stdin relay', { id, error: e.message }));
       this.d.bus.publish(ns, '/tasks/create', 'TaskCreate', { containerId: id, bundle, pid: launched.pid, io: { stdout: log.path, terminal } });
       return { pid: launched.pid };
     } catch (err) {
@@ -192,7 +207,7 @@ export class TaskManager {
         writeFileSync(join(t.stateDir, EXIT_PUBLISHED), '');
       }
       const publish = (): void => this.d.bus.publish(t.namespace, '/tasks/exit', 'TaskExit', {
-        containerId: t.id, id: isInit ? t.id : e.id, pid: e.pid, exitStatus: e.exitStatus, exitedAt: tsOf(e.exitedAt),
+        containerId: t.id, id: isInit ? t.id : e.id, pid: e.pid, exitStatus: e.exitStatus, exitedAt: tsOf(e.exitedAt), oomKilled: e.oomKilled,
       });
       if (isInit && t.starting) void t.starting.then(publish, publish);
       else publish();
@@ -216,9 +231,9 @@ export class TaskManager {
     const { pid, output } = await c.exec(execId, pending.path, { terminal: pending.terminal, stdin: pending.stdin });
     const out = pending.stdout ? createWriteStream(pending.stdout, { flags: 'a', mode: 0o600 }) : undefined;
     const err = pending.stderr ? (pending.stderr === pending.stdout ? out : createWriteStream(pending.stderr, { flags: 'a', mode: 0o600 })) : undefined;
-    output.on('stdout', (b) => { out?.write(b); });
-    output.on('stderr', (b) => { err?.write(b); });
-    output.on('end', () => { out?.end(); if (err !== out) err?.end(); });
+    output.on('stdout', (b) => { out?.write(b); for (const a of pending.attached) a.push('stdout', b); });
+    output.on('stderr', (b) => { err?.write(b); for (const a of pending.attached) a.push('stderr', b); });
+    output.on('end', () => { out?.end(); if (err !== out) err?.end(); for (const a of pending.attached) a.finish(); });
     this.d.bus.publish(ns, '/tasks/exec-started', 'TaskExecStarted', { containerId: id, execId, pid });
     return { pid };
   }
@@ -237,7 +252,7 @@ export class TaskManager {
     const stderr = execOutput(req.stderr, 'stderr');
     const path = join(t.bundle, `exec-${execId}.json`);
     writeFileSync(path, JSON.stringify({ ...(proc as object), terminal: req.terminal }), { mode: 0o600 });
-    t.pendingExecs.set(execId, { path, terminal: req.terminal, stdin: req.stdin !== '', ...(stdout ? { stdout } : {}), ...(stderr ? { stderr } : {}) });
+    t.pendingExecs.set(execId, { path, terminal: req.terminal, stdin: req.stdin !== '', ...(stdout ? { stdout } : {}), ...(stderr ? { stderr } : {}), attached: [] });
     this.d.bus.publish(ns, '/tasks/exec-added', 'TaskExecAdded', { containerId: id, execId });
   }
 
@@ -246,14 +261,41 @@ export class TaskManager {
     await this.live(t).kill(signal || 15, { all, ...(execId ? { execId } : {}) });
   }
 
-  async wait(ns: string, id: string, execId: string): Promise<{ exitStatus: number; exitedAt: Date | undefined }> {
+  async wait(ns: string, id: string, execId: string): Promise<{ exitStatus: number; exitedAt: Date | undefined; oomKilled: boolean }> {
     const t = this.task(ns, id);
     if (!execId && (!t.client || t.client.closed)) {
       if (!t.exit) throw failedPrecondition(`task ${id}: its shim is gone and recorded no exit`);
-      return { exitStatus: t.exit.exitStatus, exitedAt: dateOf(t.exit.exitedAt) };
+      return { exitStatus: t.exit.exitStatus, exitedAt: dateOf(t.exit.exitedAt), oomKilled: t.exit.oomKilled };
     }
     const e = await this.live(t).wait(execId);
-    return { exitStatus: e.exitStatus, exitedAt: dateOf(e.exitedAt) };
+    return { exitStatus: e.exitStatus, exitedAt: dateOf(e.exitedAt), oomKilled: e.oomKilled };
+  }
+
+  /**
+   * Attaches to a process's standard streams. An exec not started yet gets
+   * all its output (delivered from Start on); a running process from now on.
+   */
+  async attach(ns: string, id: string, execId: string): Promise<TaskAttachment> {
+    const t = this.task(ns, id);
+    const c = this.live(t);
+    if (execId) validateIdentifier('exec', execId);
+    const pending = execId ? t.pendingExecs.get(execId) : undefined;
+    let output: ShimStream;
+    if (pending) {
+      output = new ShimStream();
+      pending.attached.push(output);
+    } else {
+      output = await c.attach(execId);
+    }
+    return {
+      output,
+      write: async (data) => { await this.live(t).writeStdin(data, execId); },
+      closeStdin: async () => { await this.live(t).closeStdin(execId); },
+      detach: () => {
+        if (pending) pending.attached = pending.attached.filter((x) => x !== output);
+        output.removeAllListeners();
+      },
+    };
   }
 
   async get(ns: string, id: string, execId: string): Promise<ProcessView> {
