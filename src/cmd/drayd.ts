@@ -12,8 +12,8 @@ const spec: CommandSpec = {
   description: 'Dray engine daemon: serves the Docker Engine API.',
   flags: [
     ...daemonFlags(defaults),
-    { name: 'containerd', type: 'string', value: 'addr', default: 'unix:///run/dray/containerd.sock', description: 'dray-containerd socket to use' },
-    { name: 'runtime', type: 'string', value: 'path', default: 'runc', description: 'runc-compatible OCI runtime the shims run (runc, crun, dray-runc)' },
+    { name: 'containerd', type: 'string', value: 'addr', description: 'dray-containerd socket to use (default: start one on drayd\'s own directories)' },
+    { name: 'runtime', type: 'string', value: 'name', default: 'runc', description: 'OCI runtime of the containers: runc, crun, dray (built-in) or a runc-compatible binary\'s path' },
     { name: 'cgroup-parent', type: 'string', value: 'path', default: '/dray', description: 'Parent cgroup for all containers' },
     { name: 'bridge', short: 'b', type: 'string', value: 'name', description: 'Bridge of the default network (default dray0)' },
     { name: 'bip', type: 'string', value: 'cidr', description: 'Subnet of the default network' },
@@ -37,6 +37,7 @@ runMain('drayd', async (argv) => {
   const engine = await startEngine({
     ...opts,
     runtime: values['runtime'] as string,
+    ...(values['containerd'] ? { containerd: values['containerd'] as string } : {}),
     cgroupParent: values['cgroup-parent'] as string,
     ...(values['bridge'] ? { bridge: values['bridge'] as string } : {}),
     ...(values['bip'] ? { bridgeSubnet: values['bip'] as string } : {}),

@@ -2,7 +2,7 @@
 // the route table, listen on every -H address, write the pidfile, and shut
 // down cleanly on SIGTERM/SIGINT (containers keep running: live restore).
 import { existsSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import type { DaemonOptions } from '../common/daemon-options.ts';
 import { Router } from './api/router.ts';
 import { createApiHandler, listen, type Listener } from './api/server.ts';
@@ -15,7 +15,8 @@ import { containerFsRoutes } from './routes/container-fs.ts';
 import { imageRoutes } from './routes/images.ts';
 import { infoRoutes } from './routes/info.ts';
 import { systemRoutes } from './routes/system.ts';
-import { ShimTasks } from './tasks/tasks.ts';
+import { SupervisorTasks } from './tasks/tasks.ts';
+import { connectSupervisor } from './supervisor.ts';
 import { ExecManager } from './exec/exec.ts';
 import { VolumeStore } from '../volumes/store.ts';
 import { volumeRoutes } from '../volumes/routes.ts';
@@ -23,7 +24,9 @@ import { NetworkManager } from '../network/manager.ts';
 import { networkRoutes } from './routes/networks.ts';
 
 export interface EngineOptions extends DaemonOptions {
-  /** runc-compatible runtime binary (default: runc) */
+  /** dray-containerd's address; none: a managed one on this daemon's directories */
+  containerd?: string;
+  /** the containers' runtime, by dray-containerd's names: dray (built-in, the default), runc, crun, or a runc-compatible binary's absolute path */
   runtime?: string;
   insecureRegistries?: string[];
   /** dockerd's --cgroup-parent (default /dray) */
@@ -56,8 +59,9 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
   mkdirSync(opts.dataRoot, { recursive: true, mode: 0o711 });
   mkdirSync(opts.execRoot, { recursive: true, mode: 0o711 });
   const events = new EventBus();
+  const supervisor = await connectSupervisor({ ...(opts.containerd ? { address: opts.containerd } : {}), dataRoot: opts.dataRoot, execRoot: opts.execRoot, ...(opts.debug ? { debug: true } : {}) });
   const images = new ImageService(opts.dataRoot);
-  const tasks = new ShimTasks(join(opts.execRoot, 'tasks'), opts.runtime ?? process.env['DRAYD_RUNTIME'] ?? 'runc');
+  const tasks = new SupervisorTasks(supervisor.client, opts.runtime || process.env['DRAYD_RUNTIME'] || 'runc');
   const volumes = new VolumeStore({ root: opts.dataRoot, db: images.stores.db });
   const network = opts.networking === false ? undefined : new NetworkManager({
     db: images.stores.db,
@@ -74,7 +78,7 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
   });
   await containers.restore();
   await containers.reconcileNetwork();
-  const execs = new ExecManager(containers, events, join(opts.execRoot, 'exec'));
+  const execs = new ExecManager(containers, events);
   const router = new Router();
   systemRoutes(router);
   containerRoutes(router, { containers, images, tasks });
@@ -92,6 +96,7 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
     await Promise.all(listeners.map((l) => l.close()));
     containers.close();
     images.close();
+    await supervisor.stop();
     throw err;
   }
   mkdirSync(dirname(opts.pidfile), { recursive: true });
@@ -105,6 +110,7 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
       network?.close();
       volumes.close();
       images.close();
+      await supervisor.stop();
       rmSync(opts.pidfile, { force: true });
     },
   };

@@ -6,11 +6,11 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { ApiError, badRequest, conflict, notImplemented, serverError } from '../api/errors.ts';
-import type { ShimClient, ShimExit } from '../../shim/client.ts';
+import type { ShimExit } from '../../shim/client.ts';
 import { mountAll, unmount, withMount } from '../../images/snapshots/mount.ts';
 import type { EventBus } from '../events/bus.ts';
 import type { ImageService } from '../images/service.ts';
-import type { TaskService } from '../tasks/tasks.ts';
+import type { TaskHandle, TaskService } from '../tasks/tasks.ts';
 import type { VolumeStore } from '../../volumes/store.ts';
 import type { NetworkManager } from '../../network/manager.ts';
 import { portSpecs, portsJson } from '../../network/ports.ts';
@@ -35,7 +35,7 @@ export class OutputHub extends EventEmitter<{ stdout: [Buffer]; stderr: [Buffer]
 }
 
 interface Live {
-  client: ShimClient;
+  client: TaskHandle;
   pid: number;
   /** resolves once the exit is fully handled (state saved, task deleted) */
   exited: Promise<void>;
@@ -100,7 +100,7 @@ export class ContainerManager {
     return h;
   }
 
-  live(id: string): { client: ShimClient; pid: number } | undefined {
+  live(id: string): { client: TaskHandle; pid: number } | undefined {
     return this.#live.get(id);
   }
 
@@ -187,8 +187,7 @@ export class ContainerManager {
     if (timer && !fromRestartPolicy) { clearTimeout(timer); this.#restartTimers.delete(rec.Id); }
     if (!this.#o.network) networkMode(rec.HostConfig);
     rec.Dray.manuallyStopped = false;
-    const bundle = join(this.#bundles, rec.Id);
-    let client: ShimClient | undefined;
+    let client: TaskHandle | undefined;
     try {
       const rootfs = this.#mountRootfs(rec);
       const mps = rec.Dray.mountPoints ?? [];
@@ -203,10 +202,9 @@ export class ContainerManager {
         ...(um.rootfsPropagation ? { rootfsPropagation: um.rootfsPropagation } : {}),
         ...(this.#o.initBinary ? { initBinary: this.#o.initBinary } : {}),
       });
-      writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
       const logCfg = rec.HostConfig.LogConfig?.Config ?? {};
       const created = await this.#o.tasks.create({
-        id: rec.Id, bundle, terminal: rec.Config.Tty === true, stdin: rec.Config.OpenStdin === true, logPath: rec.LogPath,
+        id: rec.Id, spec, terminal: rec.Config.Tty === true, stdin: rec.Config.OpenStdin === true, logPath: rec.LogPath,
         ...(logCfg['max-size'] ? { logMaxSize: parseSize(logCfg['max-size']) } : {}),
         ...(logCfg['max-file'] ? { logMaxFile: Number(logCfg['max-file']) } : {}),
       });
@@ -217,7 +215,7 @@ export class ContainerManager {
     } catch (err) {
       this.#live.delete(rec.Id);
       this.#disconnectNetwork(rec);
-      if (client) { await client.delete({ force: true }).catch(() => undefined); client.close(); }
+      client?.close();
       await this.#o.tasks.cleanup(rec.Id).catch(() => undefined);
       this.#unmountRootfs(rec.Id);
       const msg = (err as Error).message;
@@ -260,25 +258,19 @@ export class ContainerManager {
     const rec = this.store.get(id);
     if (!live || !rootfs || !rec) throw new Error('container is not running');
     const execId = `health-${randomBytes(8).toString('hex')}`;
-    const path = join(this.#bundles, id, `${execId}.json`);
-    writeFileSync(path, JSON.stringify(processSpec({ rec, rootfs, cgroupsPath: '' }, argv)));
-    try {
-      const { output } = await live.client.exec(execId, path, { terminal: false, stdin: false });
-      const collected = output.collect();
-      let timedOut = false;
-      const timer = setTimeout(() => { timedOut = true; void live.client.kill('SIGKILL', { execId }).catch(() => undefined); }, timeoutMs);
-      const exit = await live.client.wait(execId).finally(() => clearTimeout(timer));
-      const out = await collected;
-      await live.client.delete({ execId }).catch(() => undefined);
-      if (timedOut) return { exitCode: -1, output: `Health check exceeded timeout (${Math.round(timeoutMs / 1000)}s)` };
-      return { exitCode: exit.exitStatus, output: out.stdout.toString() + out.stderr.toString() };
-    } finally {
-      rmSync(path, { force: true });
-    }
+    const { output } = await live.client.exec(execId, processSpec({ rec, rootfs, cgroupsPath: '' }, argv), { terminal: false, stdin: false });
+    const collected = output.collect();
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; void live.client.kill('SIGKILL', { execId }).catch(() => undefined); }, timeoutMs);
+    const exit = await live.client.wait(execId).finally(() => clearTimeout(timer));
+    const out = await collected;
+    await live.client.delete({ execId }).catch(() => undefined);
+    if (timedOut) return { exitCode: -1, output: `Health check exceeded timeout (${Math.round(timeoutMs / 1000)}s)` };
+    return { exitCode: exit.exitStatus, output: out.stdout.toString() + out.stderr.toString() };
   }
 
   /** Connects a task's output and exit to the container. */
-  #wire(rec: ContainerRecord, client: ShimClient, pid: number): void {
+  #wire(rec: ContainerRecord, client: TaskHandle, pid: number): void {
     let markExited!: () => void;
     const exited = new Promise<void>((r) => { markExited = r; });
     this.#live.set(rec.Id, { client, pid, exited, markExited });
@@ -299,12 +291,8 @@ export class ContainerManager {
     this.#health.stop(id);
     this.#live.delete(id);
     const rec = this.store.get(id);
-    try {
-      await live.client.delete().catch(() => live.client.delete({ force: true })).catch(() => undefined);
-    } finally {
-      live.client.close();
-    }
-    await this.#o.tasks.cleanup(id).catch(() => undefined);
+    live.client.close();
+    await live.client.delete().catch(() => this.#o.tasks.cleanup(id)).catch((err: Error) => this.#o.log.error(`delete task ${id}: ${err.message}`));
     this.#unmountRootfs(id);
     if (rec) this.#recordExit(rec, exit.exitStatus, exit.exitedAt, exit.oomKilled);
     live.markExited();
@@ -565,16 +553,19 @@ export class ContainerManager {
   async restore(): Promise<void> {
     for (const rec of this.store.all()) {
       if (!rec.State.Running && !rec.State.Restarting) continue;
-      const a = await this.#o.tasks.adopt(rec.Id).catch(() => ({ alive: false as const, exit: null }));
+      const a = await this.#o.tasks.adopt(rec.Id).catch((err: Error) => {
+        this.#o.log.error(`adopt ${rec.Id}: ${err.message}`);
+        return { alive: false as const, exit: null };
+      });
       if (a.alive) {
-        this.#wire(rec, a.client, a.state.pid);
-        if (a.state.status === 'stopped') {
-          void this.#onExit(rec.Id, a.state as ShimExit);
+        this.#wire(rec, a.client, a.pid);
+        if (a.exited) {
+          void this.#onExit(rec.Id, a.exited);
         } else {
           this.#startHealth(rec);
         }
-        if (a.state.status !== 'stopped' && rec.State.Restarting) {
-          rec.State = { ...rec.State, Restarting: false, Running: true, Status: rec.State.Paused ? 'paused' : 'running', Pid: a.state.pid };
+        if (!a.exited && rec.State.Restarting) {
+          rec.State = { ...rec.State, Restarting: false, Running: true, Status: rec.State.Paused ? 'paused' : 'running', Pid: a.pid };
           this.store.save(rec);
         }
         continue;
@@ -609,6 +600,10 @@ export class ContainerManager {
 
   get images(): ImageService {
     return this.#o.images;
+  }
+
+  get tasks(): TaskService {
+    return this.#o.tasks;
   }
 
   /** Runs fn on the container's root filesystem: the running one's mount, or a private mount of its snapshot. */

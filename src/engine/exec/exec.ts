@@ -1,8 +1,6 @@
 // Exec instances: created on a running container, started once (attached
 // through a hijacked connection or detached), run by the container's shim.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { badRequest, conflict, notFound } from '../api/errors.ts';
 import type { ContainerManager } from '../containers/manager.ts';
 import { containerEnv, processSpec } from '../containers/spec.ts';
@@ -38,13 +36,10 @@ export class ExecManager {
   readonly #execs = new Map<string, ExecInstance>();
   readonly #containers: ContainerManager;
   readonly #events: EventBus;
-  readonly #dir: string;
 
-  constructor(containers: ContainerManager, events: EventBus, dir: string) {
+  constructor(containers: ContainerManager, events: EventBus) {
     this.#containers = containers;
     this.#events = events;
-    this.#dir = dir;
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
   }
 
   create(ref: string, body: unknown): ExecInstance {
@@ -82,16 +77,12 @@ export class ExecManager {
     proc.env = [...containerEnv(userRec), ...(cfg.Env ?? [])];
     proc.cwd = cfg.WorkingDir || rec.Config.WorkingDir || '/';
     proc.terminal = tty;
-    const path = join(this.#dir, `${ex.id}.json`);
-    writeFileSync(path, JSON.stringify(proc));
     let r;
     try {
-      r = await live.client.exec(ex.id, path, { terminal: tty, stdin: cfg.AttachStdin === true });
+      r = await live.client.exec(ex.id, proc, { terminal: tty, stdin: cfg.AttachStdin === true });
     } catch (err) {
       ex.exitCode = 126;
       throw conflict(`OCI runtime exec failed: ${(err as Error).message}: unknown`);
-    } finally {
-      rmSync(path, { force: true });
     }
     ex.running = true;
     ex.pid = r.pid;

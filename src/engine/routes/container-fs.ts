@@ -13,7 +13,6 @@ import { resources } from '../containers/spec.ts';
 import type { ContainerRecord, HostConfig } from '../containers/types.ts';
 import type { EventBus } from '../events/bus.ts';
 import { exportTree, exportSnapshot } from '../../images/archive/export.ts';
-import { detectCgroupMode, openCgroup, toDockerStats } from '../../runtime/cgroups/index.ts';
 
 function statHeader(ctx: RequestContext, stat: object): void {
   ctx.res.setHeader('X-Docker-Container-Path-Stat', Buffer.from(JSON.stringify(stat)).toString('base64'));
@@ -134,9 +133,9 @@ export function containerFsRoutes(router: Router, d: { containers: ContainerMana
     }
   });
 
-  const sample = (rec: ContainerRecord): Record<string, unknown> => {
-    const cg = openCgroup({ path: containers.cgroupPath(rec.Id), id: rec.Id });
-    const s = toDockerStats(cg.stats(), detectCgroupMode());
+  const sample = async (rec: ContainerRecord): Promise<Record<string, unknown> | undefined> => {
+    const s = await containers.tasks.stats(rec.Id).catch(() => undefined);
+    if (!s) return undefined;
     return {
       read: new Date().toISOString(), ...s,
       cpu_stats: { ...s.cpu_stats, system_cpu_usage: systemCpuUsage(), online_cpus: os.availableParallelism() },
@@ -160,20 +159,20 @@ export function containerFsRoutes(router: Router, d: { containers: ContainerMana
     ctx.res.on('close', () => { closed = true; });
     const running = (): boolean => containers.store.get(rec.Id)?.State.Running === true && containers.live(rec.Id) !== undefined;
     let prev: Record<string, unknown> | undefined;
-    const next = (): Record<string, unknown> => {
-      if (!running()) return empty(rec);
-      const cur = sample(rec);
+    const next = async (): Promise<Record<string, unknown>> => {
+      const cur = running() ? await sample(rec) : undefined;
+      if (!cur) return empty(rec);
       const out = { ...cur, preread: prev?.['read'] ?? '0001-01-01T00:00:00Z', precpu_stats: prev?.['cpu_stats'] ?? { cpu_usage: { total_usage: 0 }, throttling_data: {} } };
       prev = cur;
       return out;
     };
     if (!stream) {
-      if (!oneShot && running()) { next(); await new Promise((r) => setTimeout(r, 1000)); }
-      ctx.res.end(JSON.stringify(next()) + '\n');
+      if (!oneShot && running()) { await next(); await new Promise((r) => setTimeout(r, 1000)); }
+      ctx.res.end(JSON.stringify(await next()) + '\n');
       return;
     }
     for (let i = 0; !closed && i < 86_400 * 30; i++) {
-      ctx.res.write(JSON.stringify(next()) + '\n');
+      ctx.res.write(JSON.stringify(await next()) + '\n');
       if (!running()) break;
       await new Promise((r) => setTimeout(r, 1000));
     }
@@ -196,7 +195,7 @@ export function containerFsRoutes(router: Router, d: { containers: ContainerMana
       const r = resources(hc, hc.Privileged === true);
       delete r['devices'];
       try {
-        openCgroup({ path: containers.cgroupPath(rec.Id), id: rec.Id }).set(r);
+        await containers.tasks.update(rec.Id, r);
       } catch (err) {
         throw conflict(`Cannot update container ${rec.Id}: ${(err as Error).message}`);
       }

@@ -3,7 +3,7 @@ export { SupervisorClient, type ClientOptions, type ContainerCreate, type EventS
 export type { ContentInfo, IngestStatus } from './content.ts';
 export type { Image, DescriptorMessage, PullProgress, PullOptions } from './images.ts';
 export type { MountMessage, SnapshotInfo } from './snapshots.ts';
-export type { TaskProcess, TaskExitInfo, TaskCreate } from './tasks.ts';
+export type { TaskProcess, TaskExitInfo, TaskCreate, TaskAttach } from './tasks.ts';
 export { Connection, DEFAULT_ADDRESS, channelTarget } from './connection.ts';
 export { SupervisorError, isAlreadyExists, isFailedPrecondition, isInvalidArgument, isNotFound, isUnavailable, isUnimplemented, status } from './errors.ts';
 export * from '../api/types.ts';

@@ -1,0 +1,92 @@
+// drayd's dray-containerd, as dockerd has its containerd: the one at
+// --containerd when given, else a managed one on drayd's own directories
+// (<data-root>/containerd, <exec-root>/containerd), started when none answers
+// there. The managed one is its own session: a kill -9 of drayd leaves it
+// (and every task) running, and the next drayd finds it by its pidfile.
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SupervisorClient, isAlreadyExists } from '../supervisor/client/index.ts';
+
+/** dockerd's namespace in containerd. */
+export const ENGINE_NAMESPACE = 'moby';
+
+const DRAY_CONTAINERD = new URL('../../bin/dray-containerd', import.meta.url).pathname;
+
+export interface EngineSupervisor {
+  client: SupervisorClient;
+  address: string;
+  /** The managed daemon's pid (0 when --containerd named one). */
+  pid: number;
+  /** Closes the connection; stops the managed daemon (its tasks keep running). */
+  stop(): Promise<void>;
+}
+
+function alive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (err) { return (err as NodeJS.ErrnoException).code === 'EPERM'; }
+}
+
+function readPid(path: string): number {
+  try { return Number.parseInt(readFileSync(path, 'utf8').trim(), 10) || 0; } catch { return 0; }
+}
+
+async function answers(address: string, ms: number): Promise<SupervisorClient | undefined> {
+  const c = new SupervisorClient(address, { namespace: ENGINE_NAMESPACE });
+  try {
+    await c.waitReady(ms);
+    await c.version();
+    return c;
+  } catch {
+    c.close();
+    return undefined;
+  }
+}
+
+async function ready(c: SupervisorClient): Promise<void> {
+  await c.namespaces.create(ENGINE_NAMESPACE, {}).catch((err: unknown) => { if (!isAlreadyExists(err)) throw err; });
+}
+
+export async function connectSupervisor(o: { address?: string; dataRoot: string; execRoot: string; debug?: boolean }): Promise<EngineSupervisor> {
+  if (o.address) {
+    const c = await answers(o.address, 10_000);
+    if (!c) throw new Error(`dray-containerd does not answer at ${o.address}`);
+    await ready(c);
+    return { client: c, address: o.address, pid: 0, stop: async () => { c.close(); } };
+  }
+  const state = join(o.execRoot, 'containerd');
+  const socket = join(state, 'containerd.sock');
+  const address = `unix://${socket}`;
+  const pidfile = join(state, 'containerd.pid');
+  mkdirSync(state, { recursive: true, mode: 0o711 });
+  let pid = readPid(pidfile);
+  let c = pid && alive(pid) ? await answers(address, 5000) : undefined;
+  if (!c) {
+    const log = openSync(join(state, 'containerd.log'), 'a', 0o600);
+    try {
+      const child = spawn(DRAY_CONTAINERD, [
+        '--data-root', join(o.dataRoot, 'containerd'), '--exec-root', state, '-H', address, '--pidfile', pidfile, ...(o.debug ? ['--debug'] : []),
+      ], { detached: true, stdio: ['ignore', log, log] });
+      child.unref();
+      pid = child.pid ?? 0;
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      c = await Promise.race([answers(address, 30_000), exited.then(() => undefined)]);
+      if (!c) {
+        const tail = readFileSync(join(state, 'containerd.log'), 'utf8').split('\n').slice(-5).join('\n');
+        throw new Error(`dray-containerd did not start: ${tail}`);
+      }
+    } finally {
+      closeSync(log);
+    }
+  }
+  await ready(c);
+  const client = c;
+  return {
+    client, address, pid,
+    async stop() {
+      client.close();
+      if (!pid || !alive(pid)) return;
+      process.kill(pid, 'SIGTERM');
+      for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+    },
+  };
+}
