@@ -4,6 +4,7 @@
 // Run as root: node_modules/.bin/node bench/engine/engine.ts [runs]
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startDockerd, DOCKER_CLI, execCommand } from '../../test/harness/index.ts';
 import { testImage } from '../../test/images/index.ts';
 import { startDrayd } from '../../test/engine/support/drayd.ts';
@@ -56,19 +57,21 @@ async function main(): Promise<void> {
     ], 'dockerd');
     // idle memory: the daemons after the runs, no containers left, 2 s of quiet
     await new Promise((r) => setTimeout(r, 2000));
-    const drayRss = rssKb(dray.pid());
+    const supPid = (): number => Number(readFileSync(join(dray.execRoot, 'containerd', 'containerd.pid'), 'utf8').trim());
+    const drayRss = rssKb(dray.pid()) + rssKb(supPid());
+    const drayRssParts = `drayd ${(rssKb(dray.pid()) / 1024).toFixed(1)} MB + dray-containerd ${(rssKb(supPid()) / 1024).toFixed(1)} MB`;
     const containerd = childrenOf(real.pid).filter((p) => /containerd/.test(readFileSync(`/proc/${p}/comm`, 'utf8')));
     const dockerdRss = rssKb(real.pid);
     const containerdRss = containerd.reduce((a, p) => a + rssKb(p), 0);
-    console.log(`idle RSS: drayd ${(drayRss / 1024).toFixed(1)} MB (no dray-containerd: drayd drives dray-shim directly)`);
+    console.log(`idle RSS: ${drayRssParts} = ${(drayRss / 1024).toFixed(1)} MB`);
     console.log(`idle RSS: dockerd ${(dockerdRss / 1024).toFixed(1)} MB + containerd ${(containerdRss / 1024).toFixed(1)} MB = ${((dockerdRss + containerdRss) / 1024).toFixed(1)} MB`);
     // the same drayd restarted (warm compile cache, images in place): the layer-apply worker of the
     // images library, which stays once a layer was applied, is not there until the next pull/load
     await dray.kill9();
     await dray.restart();
     await new Promise((r) => setTimeout(r, 2000));
-    const drayRestarted = rssKb(dray.pid());
-    console.log(`idle RSS: drayd restarted ${(drayRestarted / 1024).toFixed(1)} MB`);
+    const drayRestarted = rssKb(dray.pid()) + rssKb(supPid());
+    console.log(`idle RSS: drayd restarted (dray-containerd kept) ${(rssKb(dray.pid()) / 1024).toFixed(1)} MB + ${(rssKb(supPid()) / 1024).toFixed(1)} MB = ${(drayRestarted / 1024).toFixed(1)} MB`);
     console.log(`memory ratio: ${ratio(drayRss, dockerdRss + containerdRss).toFixed(2)} (restarted: ${ratio(drayRestarted, dockerdRss + containerdRss).toFixed(2)}); run --rm median ${median(runRm['dray']!).toFixed(0)} vs ${median(runRm['dockerd']!).toFixed(0)} ms`);
   } finally {
     await dray.stop();

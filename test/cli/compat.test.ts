@@ -153,9 +153,9 @@ test('lifecycle: stop, start, restart, kill, pause/unpause, rename, update, wait
 });
 
 test('cp both ways, diff, export, commit, history', needsRoot, async () => {
-  // Each container writes its own name too: with identical changes made within
+  // Each container writes its hostname (its own ID, equal lengths: sizes are compared): with identical changes made within
   // one second, both commits would share a layer and rmi's output would depend on order.
-  for (const cli of CLIS) await d.docker(['run', '-d', '--name', `${cli}-cli-fs`, 'busybox', 'sh', '-c', `mkdir -p /data/sub && echo hello > /data/sub/f && ln -s sub/f /data/link && echo ${cli} > /who && sleep 600`]);
+  for (const cli of CLIS) await d.docker(['run', '-d', '--name', `${cli}-cli-fs`, 'busybox', 'sh', '-c', `mkdir -p /data/sub && echo hello > /data/sub/f && ln -s sub/f /data/link && hostname > /who && sleep 600`]);
   for (const cli of CLIS) {
     // cp waits for the files: the container makes them as it starts.
     for (let i = 0; i < 50 && (await d.dockerResult(['exec', `${cli}-cli-fs`, 'test', '-f', '/data/sub/f'])).code !== 0; i++) await new Promise((r) => setTimeout(r, 100));

@@ -36,7 +36,7 @@ type Spec = {
 };
 
 function readSpecs(dId: string, rId: string): [Spec, Spec] {
-  const d = JSON.parse(readFileSync(join(dray.execRoot, 'bundles', dId, 'config.json'), 'utf8')) as Spec;
+  const d = JSON.parse(readFileSync(join(dray.execRoot, 'containerd', 'bundles', 'moby', dId, 'config.json'), 'utf8')) as Spec;
   const path = join(real.execRoot, 'containerd', 'daemon', 'io.containerd.runtime.v2.task', 'moby', rId, 'config.json');
   assert.ok(existsSync(path), `dockerd's bundle at ${path}`);
   return [d, JSON.parse(readFileSync(path, 'utf8')) as Spec];
@@ -112,7 +112,7 @@ test('config.json: drayd and dockerd agree for the same run flags', needsRoot, a
 test('--privileged: every capability drayd holds, no seccomp, no masked paths', needsRoot, async () => {
   const id = (await dray.docker(['run', '-d', '--privileged', 'busybox', 'sleep', '60'])).trim();
   try {
-    const s = JSON.parse(readFileSync(join(dray.execRoot, 'bundles', id, 'config.json'), 'utf8')) as Spec;
+    const s = JSON.parse(readFileSync(join(dray.execRoot, 'containerd', 'bundles', 'moby', id, 'config.json'), 'utf8')) as Spec;
     const own = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]!;
     const status = await dray.docker(['exec', id, 'grep', '-E', '^CapBnd|^Seccomp:', '/proc/self/status']);
     assert.match(status, new RegExp(`CapBnd:\\s*${own}`));
