@@ -11,6 +11,7 @@
 import { closeSync, openSync } from 'node:fs';
 import { read } from 'node:fs';
 import type { Writer } from './content/types.ts';
+import type { GrowingBlob, GrowingState } from './layers/apply.ts';
 
 export class FeedReset extends Error {
   constructor() {
@@ -30,6 +31,7 @@ export class LayerFeed {
   reset = false;
   private end: { error?: unknown } | undefined;
   private waiters: (() => void)[] = [];
+  private readonly watchers = new Set<(s: GrowingState) => void>();
 
   constructor(path: string, size: number, offset: number) {
     this.fd = openSync(path, 'r');
@@ -41,6 +43,28 @@ export class LayerFeed {
     const w = this.waiters;
     this.waiters = [];
     for (const f of w) f();
+    for (const f of this.watchers) f(this.state());
+  }
+
+  private state(): GrowingState {
+    return { offset: this.offset, reset: this.reset, ended: this.end !== undefined };
+  }
+
+  /**
+   * The blob for an apply worker, which reads it itself through the same
+   * descriptor (pread) as it grows: no read, buffer or copy on this thread.
+   */
+  growing(): GrowingBlob {
+    return {
+      fd: this.fd,
+      size: this.size,
+      watch: (fn) => {
+        this.watchers.add(fn);
+        fn(this.state());
+        return () => { this.watchers.delete(fn); };
+      },
+      stream: () => this.stream(),
+    };
   }
 
   /** The download's writer, telling this feed how far it got and when it starts over. */

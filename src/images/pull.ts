@@ -310,7 +310,7 @@ async function downloadLayers(
             try {
               await unpackLayer(into.snapshotter, {
                 layer: i, desc: l.descriptor, diffId: l.diffId, chainId, ...(parent ? { parent } : {}),
-                open: feed ? () => feed.stream() : stored,
+                open: feed ? () => feed.growing() : stored,
                 ...(feed ? { verified: () => done[i]!, reopen: stored, stale: () => feed.reset } : {}),
                 ...(below ? { below: () => { release(); return below; } } : {}),
                 ...(into.onProgress ? { onProgress: into.onProgress } : {}),

@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import type { Descriptor } from './content/types.ts';
 import { layerType } from './manifest/media-types.ts';
-import { applyLayer } from './layers/apply.ts';
+import { applyLayer, type LayerSource } from './layers/apply.ts';
 import { NeedsLowersError } from './layers/paths.ts';
 import { assumptionsHold } from './layers/view.ts';
 import type { ApplyTarget, Snapshotter } from './snapshots/types.ts';
@@ -149,7 +149,7 @@ export interface LayerUnpack {
   /** the chain ID of the layer below (committed already) */
   parent?: string;
   /** the layer's blob: a stored one, or one still arriving (layer-feed.ts) */
-  open: () => Promise<AsyncIterable<Buffer>> | AsyncIterable<Buffer>;
+  open: () => Promise<LayerSource> | LayerSource;
   /**
    * For a blob still arriving: resolves once the download committed it (its
    * digest verified), rejects when the download failed. The snapshot is

@@ -54,11 +54,42 @@ export class DiffIdMismatchError extends Error {
   }
 }
 
+/** How far a growing blob is written, whether it started over, whether its download ended. */
+export interface GrowingState {
+  offset: number;
+  reset: boolean;
+  ended: boolean;
+}
+
+/**
+ * A layer blob still being written (a download, layer-feed.ts): an apply
+ * worker reads it itself, through fd (pread: the descriptor is the process's),
+ * as it grows. What was read is only trusted after the diff_id matched and
+ * the download's digest verified (the caller's part); a blob that started
+ * over (reset) fails the application.
+ */
+export interface GrowingBlob {
+  fd: number;
+  size: number;
+  /** Calls fn now and on every change until the function given back is called. */
+  watch(fn: (s: GrowingState) => void): () => void;
+  /** The same bytes as an async iterable, for an application on this thread. */
+  stream(): AsyncIterable<Buffer>;
+}
+
+export type LayerSource = Readable | AsyncIterable<Buffer> | GrowingBlob;
+
+function isGrowing(src: LayerSource): src is GrowingBlob {
+  return typeof (src as GrowingBlob).watch === 'function' && typeof (src as GrowingBlob).fd === 'number';
+}
+
 /** Applies one layer. On failure the target is left part-written: the caller removes the snapshot. */
-export async function applyLayer(src: Readable | AsyncIterable<Buffer>, target: ApplyTarget, opts: ApplyOptions = {}): Promise<ApplyResult> {
+export async function applyLayer(src: LayerSource, target: ApplyTarget, opts: ApplyOptions = {}): Promise<ApplyResult> {
   // One CPU: a second thread only adds the copying and the messages.
   const inline = process.env['DRAY_APPLY_INLINE'] === '1' || availableParallelism() < 2;
-  return inline ? applyHere(src, target, opts) : new WorkerApply(target, opts).run(src);
+  if (inline) return applyHere(isGrowing(src) ? src.stream() : src, target, opts);
+  const w = new WorkerApply(target, opts);
+  return isGrowing(src) ? w.runGrowing(src) : w.run(src);
 }
 
 /** The whole application on this thread (the apply worker's, or the caller's when inline). */
@@ -185,14 +216,37 @@ class WorkerApply {
     this.ended?.();
   }
 
-  async run(src: Readable | AsyncIterable<Buffer>): Promise<ApplyResult> {
+  private open(grow?: GrowingBlob): void {
     this.thread.open(this.id, this);
+    const t = this.target;
+    this.thread.post({
+      t: 'open', id: this.id, opts: this.opts,
+      target: { mode: t.mode, dir: t.dir, lowers: [...t.lowers], ...(t.pendingLowers ? { pendingLowers: true } : {}) },
+      ...(grow ? { grow: { fd: grow.fd, size: grow.size } } : {}),
+    });
+  }
+
+  /** The worker reads the blob itself; this thread only passes on how far it is written. */
+  async runGrowing(g: GrowingBlob): Promise<ApplyResult> {
+    let unwatch: (() => void) | undefined;
     try {
-      const t = this.target;
-      this.thread.post({
-        t: 'open', id: this.id, opts: this.opts,
-        target: { mode: t.mode, dir: t.dir, lowers: [...t.lowers], ...(t.pendingLowers ? { pendingLowers: true } : {}) },
+      this.open(g);
+      unwatch = g.watch((s) => {
+        if (!this.done && this.thread.running()) this.thread.post({ t: 'grow', id: this.id, ...s });
       });
+      if (!this.done) await this.endedP;
+    } finally {
+      unwatch?.();
+      this.thread.close(this.id);
+    }
+    if (this.error) throw this.error;
+    if (!this.result) throw new Error('layer apply worker ended without a result');
+    return this.result;
+  }
+
+  async run(src: Readable | AsyncIterable<Buffer>): Promise<ApplyResult> {
+    try {
+      this.open();
       try {
         for await (const chunk of src as AsyncIterable<Buffer>) {
           if (this.error || this.done) break;
