@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { native } from '../../src/common/native.ts';
-import { applyLayer, applyWorkerRunning, DiffIdMismatchError } from '../../src/images/layers/apply.ts';
+import { applyLayer, applyWorkerRunning, applyWorkersRunning, DiffIdMismatchError } from '../../src/images/layers/apply.ts';
 import { LayerSecurityError } from '../../src/images/layers/paths.ts';
 import { TarFormatError } from '../../src/images/layers/tar-reader.ts';
 import { OverlaySnapshotter } from '../../src/images/snapshots/overlay.ts';
@@ -363,4 +363,30 @@ test('the apply worker thread ends when idle and starts again for the next apply
   assert.equal(applyWorkerRunning(), true, 'the next apply started it again');
   assert.equal(readFileSync(join(target.dir, 'b'), 'utf8'), 'two');
   await s.commit('again', 'again-a');
+});
+
+test('two applications at once run on two apply workers, and a source that fails mid-layer is the error', { skip: needsRoot.skip || process.env['DRAY_APPLY_INLINE'] === '1' || availableParallelism() < 2 }, async (t) => {
+  const s = open(t, 'overlay');
+  await s.prepare('a');
+  await s.prepare('b');
+  const tars = [await makeTar([{ name: 'x', body: 'one' }]), await makeTar([{ name: 'y', body: 'two' }])];
+  let release!: () => void;
+  const gate = new Promise<void>((r) => { release = r; });
+  let started = 0;
+  // Each source gives half its tar, then waits until both applications are running.
+  const src = (tar: Buffer, fail: boolean) => (async function* () {
+    yield tar.subarray(0, 512);
+    started++;
+    await gate;
+    if (fail) throw new Error('connection dropped');
+    yield tar.subarray(512);
+  })();
+  const one = applyLayer(src(tars[0]!, false), s.applyTarget('a'));
+  const two = applyLayer(src(tars[1]!, true), s.applyTarget('b'));
+  for (let i = 0; i < 100 && started < 2; i++) await sleep(20);
+  assert.equal(applyWorkersRunning(), 2);
+  release();
+  await one;
+  await assert.rejects(two, /connection dropped/);
+  assert.equal(readFileSync(join(s.dir('a'), 'x'), 'utf8'), 'one');
 });
