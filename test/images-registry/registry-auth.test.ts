@@ -86,6 +86,8 @@ test('TLS trust: the system store and bundled roots, plus certs.d/<host:port>/*.
   writeFileSync(join(dir, 'reg.example:5000', 'ca.crt'), '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
   const more = tlsMaterialFor('reg.example:5000', dir);
   assert.equal(more.ca.length, base.ca.length + 1);
+  // Without verification (an insecure registry) the system store is not read: certs.d only.
+  assert.deepEqual(tlsMaterialFor('reg.example:5000', dir, false).ca, [more.ca[more.ca.length - 1]]);
   assert.equal(tlsMaterialFor('other.example', dir).ca.length, base.ca.length);
 });
 

@@ -60,8 +60,12 @@ function agentFor(agents: AgentCache, url: URL, verifyTls: boolean, certsDir: st
   let a = agents.get(key);
   if (!a) {
     if (url.protocol === 'https:') {
-      const tlsm = tlsMaterialFor(url.host, certsDir);
-      a = new https.Agent({ keepAlive: true, maxSockets: 16, ca: tlsm.ca, ...(tlsm.cert ? { cert: tlsm.cert, key: tlsm.key } : {}), rejectUnauthorized: verifyTls });
+      // Unverified (an insecure registry): no CAs to load, only a client pair if certs.d has one.
+      const tlsm = tlsMaterialFor(url.host, certsDir, verifyTls);
+      a = new https.Agent({
+        keepAlive: true, maxSockets: 16, ...(verifyTls ? { ca: tlsm.ca } : {}),
+        ...(tlsm.cert ? { cert: tlsm.cert, key: tlsm.key } : {}), rejectUnauthorized: verifyTls,
+      });
     } else a = new http.Agent({ keepAlive: true, maxSockets: 16 });
     agents.set(key, a);
   }
