@@ -227,7 +227,7 @@ export async function unpackLayer(s: Snapshotter, o: LayerUnpack): Promise<boole
       await s.prepare(key, o.parent, labels);
       const again = o.reopen ?? o.open;
       try {
-        await applyLayer(await (fromStore ? again() : o.open()), s.applyTarget(key), { expectedDiffId: o.diffId });
+        await applyLayer(await (fromStore ? again() : o.open()), s.applyTarget(key), { expectedDiffId: o.diffId, blobSize: o.desc.size });
         if (!fromStore) await o.verified?.();
       } catch (err) {
         if (fromStore || !o.verified || !o.reopen) throw err;
@@ -238,7 +238,7 @@ export async function unpackLayer(s: Snapshotter, o: LayerUnpack): Promise<boole
         await s.remove(key);
         key = newKey();
         await s.prepare(key, o.parent, labels);
-        await applyLayer(await o.reopen(), s.applyTarget(key), { expectedDiffId: o.diffId });
+        await applyLayer(await o.reopen(), s.applyTarget(key), { expectedDiffId: o.diffId, blobSize: o.desc.size });
       }
     }
     await s.commit(o.chainId, key as string);
@@ -264,7 +264,7 @@ export async function unpackLayer(s: Snapshotter, o: LayerUnpack): Promise<boole
  */
 async function applyEarly(o: LayerUnpack, target: ApplyTarget): Promise<string[][] | undefined> {
   try {
-    const r = await applyLayer(await o.open(), target, { expectedDiffId: o.diffId });
+    const r = await applyLayer(await o.open(), target, { expectedDiffId: o.diffId, blobSize: o.desc.size });
     await o.verified?.();
     return r.assumedAbsent;
   } catch (err) {
