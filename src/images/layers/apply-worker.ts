@@ -7,12 +7,12 @@
 import { readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import type { ApplyTarget } from '../snapshots/types.ts';
-import { applyHere } from './apply.ts';
-import type { ApplyOptions, ApplyResult, GrowingState } from './apply.ts';
+import { applyHere, GROW_ENDED, GROW_RESET, GROW_STATE, GROW_WAITING, growViews } from './apply.ts';
+import type { ApplyOptions, ApplyResult } from './apply.ts';
 
 export type ToWorker =
-  | { t: 'open'; id: number; target: ApplyTarget; opts: ApplyOptions; grow?: { fd: number; size: number } }
-  | { t: 'grow'; id: number; offset: number; reset: boolean; ended: boolean }
+  | { t: 'open'; id: number; target: ApplyTarget; opts: ApplyOptions; grow?: { fd: number; size: number; shared: SharedArrayBuffer } }
+  | { t: 'grow'; id: number }
   | { t: 'chunk'; id: number; data: ArrayBuffer }
   | { t: 'end'; id: number }
   | { t: 'abort'; id: number };
@@ -82,21 +82,27 @@ class Chunks implements AsyncIterable<Buffer> {
   }
 }
 
-/** A blob still being written, read here through the process's descriptor as it grows. */
+/**
+ * A blob still being written, read here through the process's descriptor as
+ * it grows; how far it is written is read from shared memory, and a 'grow'
+ * message wakes this reader only when it said it waits (GROW_WAITING).
+ */
 class Growing implements AsyncIterable<Buffer> {
   private readonly fd: number;
   private readonly size: number;
-  private state: GrowingState = { offset: 0, reset: false, ended: false };
+  private readonly offset: BigInt64Array;
+  private readonly flags: Int32Array;
   private failure: Error | undefined;
   private wake: (() => void) | undefined;
 
-  constructor(fd: number, size: number) {
+  constructor(fd: number, size: number, shared: SharedArrayBuffer) {
     this.fd = fd;
     this.size = size;
+    ({ offset: this.offset, flags: this.flags } = growViews(shared));
   }
 
-  update(s: GrowingState): void {
-    this.state = s;
+  /** A 'grow' message (possibly stale: the reader then just looks again). */
+  poke(): void {
     this.wake?.();
   }
 
@@ -109,9 +115,11 @@ class Growing implements AsyncIterable<Buffer> {
     let pos = 0;
     while (pos < this.size) {
       if (this.failure) throw this.failure;
-      if (this.state.reset) throw new Error('the download started over while the layer was being read');
-      if (this.state.offset > pos) {
-        const want = Math.min(this.state.offset - pos, READ_CHUNK);
+      const avail = Number(Atomics.load(this.offset, 0));
+      const state = Atomics.load(this.flags, GROW_STATE);
+      if (state & GROW_RESET) throw new Error('the download started over while the layer was being read');
+      if (avail > pos) {
+        const want = Math.min(avail - pos, READ_CHUNK);
         const buf = Buffer.allocUnsafe(want);
         const n = readSync(this.fd, buf, 0, want, pos);
         if (n === 0) throw new Error('the layer blob shrank while it was being read');
@@ -119,7 +127,13 @@ class Growing implements AsyncIterable<Buffer> {
         yield n === want ? buf : buf.subarray(0, n);
         continue;
       }
-      if (this.state.ended) throw new Error('the download ended before the layer was complete');
+      if (state & GROW_ENDED) throw new Error('the download ended before the layer was complete');
+      // Say we wait, then look again: the writer either sees the flag (and sends 'grow') or we see its progress.
+      Atomics.store(this.flags, GROW_WAITING, 1);
+      if (Number(Atomics.load(this.offset, 0)) > pos || Atomics.load(this.flags, GROW_STATE) !== state || this.failure) {
+        Atomics.store(this.flags, GROW_WAITING, 0);
+        continue;
+      }
       await new Promise<void>((r) => { this.wake = r; });
       this.wake = undefined;
     }
@@ -135,7 +149,7 @@ if (parentPort) {
     if (m.t === 'open') {
       const id = m.id;
       const chunks = m.grow
-        ? new Growing(m.grow.fd, m.grow.size)
+        ? new Growing(m.grow.fd, m.grow.size, m.grow.shared)
         : new Chunks((bytes) => port.postMessage({ t: 'ack', id, bytes } satisfies FromWorker));
       sessions.set(id, chunks);
       applyHere(chunks, m.target, m.opts).then(
@@ -154,7 +168,7 @@ if (parentPort) {
     const chunks = sessions.get(m.id);
     if (!chunks) return; // ended already (failed): the main side learns it from 'error'
     if (m.t === 'grow') {
-      if (chunks instanceof Growing) chunks.update(m);
+      if (chunks instanceof Growing) chunks.poke();
     } else if (m.t === 'chunk') {
       if (chunks instanceof Chunks) chunks.push(Buffer.from(m.data));
     } else if (m.t === 'end') {

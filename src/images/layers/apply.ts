@@ -81,6 +81,21 @@ export interface GrowingBlob {
 
 export type LayerSource = Readable | AsyncIterable<Buffer> | GrowingBlob;
 
+/**
+ * A growing blob's state shared with the worker: the written offset
+ * (BigInt64 at 0), then Int32 flags: GROW_STATE (reset, ended) and
+ * GROW_WAITING (set by the worker before it waits for a 'grow' message).
+ */
+export const GROW_BYTES = 16;
+export const GROW_STATE = 0;
+export const GROW_WAITING = 1;
+export const GROW_RESET = 1;
+export const GROW_ENDED = 2;
+
+export function growViews(shared: SharedArrayBuffer): { offset: BigInt64Array; flags: Int32Array } {
+  return { offset: new BigInt64Array(shared, 0, 1), flags: new Int32Array(shared, 8, 2) };
+}
+
 function isGrowing(src: LayerSource): src is GrowingBlob {
   return typeof (src as GrowingBlob).watch === 'function' && typeof (src as GrowingBlob).fd === 'number';
 }
@@ -218,23 +233,31 @@ class WorkerApply {
     this.ended?.();
   }
 
-  private open(grow?: GrowingBlob): void {
+  private open(grow?: { fd: number; size: number; shared: SharedArrayBuffer }): void {
     this.thread.open(this.id, this);
     const t = this.target;
     this.thread.post({
       t: 'open', id: this.id, opts: this.opts,
       target: { mode: t.mode, dir: t.dir, lowers: [...t.lowers], ...(t.pendingLowers ? { pendingLowers: true } : {}) },
-      ...(grow ? { grow: { fd: grow.fd, size: grow.size } } : {}),
+      ...(grow ? { grow } : {}),
     });
   }
 
-  /** The worker reads the blob itself; this thread only passes on how far it is written. */
+  /**
+   * The worker reads the blob itself; this thread only publishes how far it
+   * is written, in shared memory (growShared), and wakes the worker with a
+   * message only when it waits for more.
+   */
   async runGrowing(g: GrowingBlob): Promise<ApplyResult> {
     let unwatch: (() => void) | undefined;
+    const shared = new SharedArrayBuffer(GROW_BYTES);
+    const { offset, flags } = growViews(shared);
     try {
-      this.open(g);
+      this.open({ fd: g.fd, size: g.size, shared });
       unwatch = g.watch((s) => {
-        if (!this.done && this.thread.running()) this.thread.post({ t: 'grow', id: this.id, ...s });
+        Atomics.store(offset, 0, BigInt(s.offset));
+        Atomics.store(flags, GROW_STATE, (s.reset ? GROW_RESET : 0) | (s.ended ? GROW_ENDED : 0));
+        if (Atomics.exchange(flags, GROW_WAITING, 0) === 1 && !this.done && this.thread.running()) this.thread.post({ t: 'grow', id: this.id });
       });
       if (!this.done) await this.endedP;
     } finally {
