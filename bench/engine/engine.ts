@@ -18,6 +18,32 @@ function rssKb(pid: number): number {
   return m ? Number(m[1]) : 0;
 }
 
+/**
+ * The resident memory of a group of processes with file pages counted once:
+ * anonymous memory summed, each mapped file's resident pages once (the
+ * largest of the group's mappings of it). RSS sums count the Node binary's
+ * pages twice for drayd + dray-containerd; PSS depends on whatever else on
+ * the machine maps the same files (other Node processes, other dockerds).
+ */
+function footprintKb(pids: number[]): number {
+  let anon = 0;
+  const files = new Map<string, number>();
+  for (const pid of pids) {
+    let key = '';
+    for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+      const head = /^[0-9a-f]+-[0-9a-f]+ \S+ ([0-9a-f]+) (\S+) (\d+)/.exec(line);
+      if (head) { key = head[3] === '0' ? '' : `${head[2]}:${head[3]}:${head[1]}`; continue; }
+      const rss = /^Rss:\s+(\d+) kB/.exec(line);
+      if (!rss) continue;
+      if (key) files.set(key, Math.max(files.get(key) ?? 0, Number(rss[1])));
+      else anon += Number(rss[1]);
+    }
+  }
+  let f = 0;
+  for (const v of files.values()) f += v;
+  return anon + f;
+}
+
 function childrenOf(pid: number): number[] {
   try {
     return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
@@ -28,7 +54,7 @@ function childrenOf(pid: number): number[] {
 
 async function main(): Promise<void> {
   const img = await testImage('busybox');
-  const dray = await startDrayd();
+  const dray = await startDrayd(process.env['BENCH_DRAYD_RUNTIME'] ? ['--runtime', process.env['BENCH_DRAYD_RUNTIME']] : []);
   const real = await startDockerd().catch(async (e: unknown) => { await dray.stop(); throw e; });
   try {
     const sides = [
@@ -65,6 +91,9 @@ async function main(): Promise<void> {
     const containerdRss = containerd.reduce((a, p) => a + rssKb(p), 0);
     console.log(`idle RSS: ${drayRssParts} = ${(drayRss / 1024).toFixed(1)} MB`);
     console.log(`idle RSS: dockerd ${(dockerdRss / 1024).toFixed(1)} MB + containerd ${(containerdRss / 1024).toFixed(1)} MB = ${((dockerdRss + containerdRss) / 1024).toFixed(1)} MB`);
+    const drayFp = footprintKb([dray.pid(), supPid()]);
+    const dockerFp = footprintKb([real.pid, ...containerd]);
+    console.log(`idle footprint (file pages once): drayd + dray-containerd ${(drayFp / 1024).toFixed(1)} MB; dockerd + containerd ${(dockerFp / 1024).toFixed(1)} MB; ratio ${ratio(drayFp, dockerFp).toFixed(2)}`);
     // the same drayd restarted (warm compile cache, images in place): the layer-apply worker of the
     // images library, which stays once a layer was applied, is not there until the next pull/load
     await dray.kill9();

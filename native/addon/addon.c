@@ -97,6 +97,7 @@ static napi_value init(napi_env env, napi_value exports) {
   dray_register_bpf(env, exports);
   dray_register_netlink(env, exports);
   dray_register_openat2(env, exports);
+  dray_register_memory(env, exports);
   return exports;
 }
 

@@ -21,6 +21,7 @@ void dray_register_fdpass(napi_env env, napi_value exports);
 void dray_register_bpf(napi_env env, napi_value exports);
 void dray_register_netlink(napi_env env, napi_value exports);
 void dray_register_openat2(napi_env env, napi_value exports);
+void dray_register_memory(napi_env env, napi_value exports);
 
 void dray_export(napi_env env, napi_value exports, const char *name, napi_callback fn);
 #endif

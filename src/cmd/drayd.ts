@@ -13,7 +13,7 @@ const spec: CommandSpec = {
   flags: [
     ...daemonFlags(defaults),
     { name: 'containerd', type: 'string', value: 'addr', description: 'dray-containerd socket to use (default: start one on drayd\'s own directories)' },
-    { name: 'runtime', type: 'string', value: 'name', default: 'runc', description: 'OCI runtime of the containers: runc, crun, dray (built-in) or a runc-compatible binary\'s path' },
+    { name: 'runtime', type: 'string', value: 'name', default: 'dray', description: 'OCI runtime of the containers: dray (built-in), runc, crun or a runc-compatible binary\'s path' },
     { name: 'cgroup-parent', type: 'string', value: 'path', default: '/dray', description: 'Parent cgroup for all containers' },
     { name: 'bridge', short: 'b', type: 'string', value: 'name', description: 'Bridge of the default network (default dray0)' },
     { name: 'bip', type: 'string', value: 'cidr', description: 'Subnet of the default network' },

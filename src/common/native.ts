@@ -16,6 +16,8 @@ export interface NativeAddon {
   netlinkSend(fd: number, message: Buffer): void;
   /** The next datagram; throws ETIMEDOUT after timeoutMs. */
   netlinkRecv(fd: number, timeoutMs: number): Buffer;
+  /** malloc_trim(0): returns glibc's free heap to the kernel; true when some was released. */
+  mallocTrim(): boolean;
   /** openat2(2) (O_CLOEXEC always added): path resolution scoped by `resolve` (RESOLVE.*); returns the fd. */
   openat2(dirfd: number, path: string, flags: number, mode: number, resolve: number): number;
 }

@@ -17,6 +17,8 @@ import { infoRoutes } from './routes/info.ts';
 import { systemRoutes } from './routes/system.ts';
 import { SupervisorTasks } from './tasks/tasks.ts';
 import { connectSupervisor } from './supervisor.ts';
+import { IdleTrimmer } from '../common/idle-trim.ts';
+import { repoPath } from '../common/paths.ts';
 import { ExecManager } from './exec/exec.ts';
 import { VolumeStore } from '../volumes/store.ts';
 import { volumeRoutes } from '../volumes/routes.ts';
@@ -49,7 +51,7 @@ export interface Engine {
 }
 
 /** bin/dray-init, the tiny init for --init, when built. */
-const INIT_BINARY = new URL('../../bin/dray-init', import.meta.url).pathname;
+const INIT_BINARY = repoPath('bin/dray-init');
 
 export async function startEngine(opts: EngineOptions): Promise<Engine> {
   const log = {
@@ -61,7 +63,7 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
   const events = new EventBus();
   const supervisor = await connectSupervisor({ ...(opts.containerd ? { address: opts.containerd } : {}), dataRoot: opts.dataRoot, execRoot: opts.execRoot, ...(opts.debug ? { debug: true } : {}) });
   const images = new ImageService(opts.dataRoot);
-  const tasks = new SupervisorTasks(supervisor.client, opts.runtime || process.env['DRAYD_RUNTIME'] || 'runc');
+  const tasks = new SupervisorTasks(supervisor.client, opts.runtime || process.env['DRAYD_RUNTIME'] || 'dray');
   const volumes = new VolumeStore({ root: opts.dataRoot, db: images.stores.db });
   const network = opts.networking === false ? undefined : new NetworkManager({
     db: images.stores.db,
@@ -88,12 +90,15 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
   infoRoutes(router, { containers, images, tasks, events, volumes, dataRoot: opts.dataRoot, insecureRegistries: opts.insecureRegistries ?? [] });
   volumeRoutes(router, volumes);
   if (network) networkRoutes(router, { network, containers, events });
-  const handler = createApiHandler(router, log);
+  const trimmer = new IdleTrimmer();
+  const api = createApiHandler(router, log);
+  const handler: typeof api = (req, res, upgrade) => { trimmer.touch(); api(req, res, upgrade); };
   const listeners: Listener[] = [];
   try {
     for (const h of opts.hosts) listeners.push(await listen(handler, h));
   } catch (err) {
     await Promise.all(listeners.map((l) => l.close()));
+    trimmer.stop();
     containers.close();
     images.close();
     await supervisor.stop();
@@ -106,6 +111,7 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
     containers,
     async stop() {
       await Promise.all(listeners.map((l) => l.close()));
+      trimmer.stop();
       containers.close();
       network?.close();
       volumes.close();

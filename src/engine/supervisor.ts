@@ -7,11 +7,12 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SupervisorClient, isAlreadyExists } from '../supervisor/client/index.ts';
+import { repoPath } from '../common/paths.ts';
 
 /** dockerd's namespace in containerd. */
 export const ENGINE_NAMESPACE = 'moby';
 
-const DRAY_CONTAINERD = new URL('../../bin/dray-containerd', import.meta.url).pathname;
+const DRAY_CONTAINERD = repoPath('bin/dray-containerd');
 
 export interface EngineSupervisor {
   client: SupervisorClient;

@@ -7,9 +7,10 @@ import type { Socket } from 'node:net';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ShimExit } from './client.ts';
+import { repoPath } from '../common/paths.ts';
 
 /** The shim built from native/shim by native/Makefile. */
-export const SHIM_BINARY = new URL('../../bin/dray-shim', import.meta.url).pathname;
+export const SHIM_BINARY = repoPath('bin/dray-shim');
 
 export interface ShimLogOptions {
   /** the json-file log (absolute) */

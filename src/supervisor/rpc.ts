@@ -11,6 +11,8 @@ export interface RpcContext {
   log: Logger;
   /** Whether a namespace exists (the namespace store's check). */
   namespaceExists(name: string): boolean;
+  /** Notes a request (the idle memory trim waits for a quiet period). */
+  touch?: () => void;
 }
 
 /** What a handler sees of its call. */
@@ -57,6 +59,7 @@ export function unary(ctx: RpcContext, method: string, fn: UnaryFn) {
   return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>): void => {
     const ac = new AbortController();
     call.on('cancelled', () => { ac.abort(); });
+    ctx.touch?.();
     ctx.log.debug('request', { method });
     Promise.resolve()
       .then(() => fn(call.request as never, makeCall(ctx, call.metadata, ac.signal)))
@@ -79,6 +82,7 @@ export function serverStream(ctx: RpcContext, method: string, fn: StreamFn) {
     call.on('cancelled', abort);
     call.on('close', abort);
     call.on('error', abort);
+    ctx.touch?.();
     ctx.log.debug('stream', { method });
     const write = (msg: unknown): Promise<void> => {
       if (ac.signal.aborted || call.write(msg)) return Promise.resolve();

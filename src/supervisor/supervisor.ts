@@ -14,6 +14,7 @@ import { tasksService } from './services/tasks.ts';
 import { TaskManager } from './tasks/manager.ts';
 import { prepareSocket, restrictSocket, unixSocketPath } from './listen.ts';
 import type { RpcContext } from './rpc.ts';
+import { IdleTrimmer } from '../common/idle-trim.ts';
 import type { ServiceDeps } from './services/deps.ts';
 import { namespacesService } from './services/namespaces.ts';
 import { containersService } from './services/containers.ts';
@@ -41,11 +42,12 @@ export class Supervisor {
   readonly dataRoot: string;
   private readonly server: Server;
   private readonly sockets: string[] = [];
+  private readonly trimmer = new IdleTrimmer();
 
   constructor(opts: SupervisorOptions) {
     this.metadata = opts.metadata;
     this.log = opts.log ?? new Logger('info');
-    const rpc: RpcContext = { log: this.log, namespaceExists: (n) => this.metadata.namespaces.exists(n) };
+    const rpc: RpcContext = { log: this.log, namespaceExists: (n) => this.metadata.namespaces.exists(n), touch: () => this.trimmer.touch() };
     const deps: ServiceDeps = { log: this.log, metadata: this.metadata, bus: this.bus, rpc };
     this.health = new HealthState(Object.values(SERVICES));
     this.server = new Server({ 'grpc.max_receive_message_length': 32 << 20 });
@@ -90,6 +92,7 @@ export class Supervisor {
 
   /** Stops accepting calls, lets running unary calls finish (up to graceMs), then ends streams. */
   async stop(graceMs = 5000): Promise<void> {
+    this.trimmer.stop();
     // Long-lived streams (events, health watches) end first, so the shutdown is not held up by them.
     this.health.shutdown();
     this.bus.close();

@@ -3,8 +3,8 @@
 // into the OCI linux.seccomp a runtime takes, for one machine and one
 // capability set, the way the engine does it when it builds config.json.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Arch } from './constants.ts';
+import { repoPath } from '../../common/paths.ts';
 import type { LinuxSeccomp, LinuxSeccompArg, LinuxSyscall } from './validate.ts';
 
 interface Filter {
@@ -113,6 +113,6 @@ export const DOCKER_DEFAULT_CAPS: readonly string[] = [
 let defaultProfile: DockerSeccompProfile | undefined;
 /** Docker's default profile (moby's profiles/seccomp/default.json, Apache-2.0), in Docker's format. */
 export function dockerDefaultProfile(): DockerSeccompProfile {
-  defaultProfile ??= JSON.parse(readFileSync(join(import.meta.dirname, 'profiles/docker-default.json'), 'utf8')) as DockerSeccompProfile;
+  defaultProfile ??= JSON.parse(readFileSync(repoPath('src/runtime/seccomp/profiles/docker-default.json'), 'utf8')) as DockerSeccompProfile;
   return defaultProfile;
 }

@@ -3,9 +3,10 @@
 // sides see the same JavaScript shapes (camelCase fields, enums as names,
 // int64 as numbers, Any expanded to {"@type": ...} when its type is known).
 import { loadSync, type Options, type PackageDefinition } from '@grpc/proto-loader';
+import { repoPath } from '../../common/paths.ts';
 import { loadPackageDefinition, type GrpcObject, type ServiceClientConstructor, type ServiceDefinition } from '@grpc/grpc-js';
 
-const apiDir = new URL('../../../api/', import.meta.url).pathname;
+const apiDir = repoPath('api/');
 
 export const PROTO_FILES = [
   'dray/types/v1/types.proto',

@@ -4,8 +4,9 @@
 // (exec, kill --all). "io.containerd.runc.v2" is accepted as containerd names runc.
 import { accessSync, constants } from 'node:fs';
 import { invalidArgument } from '../errors.ts';
+import { repoPath } from '../../common/paths.ts';
 
-const DRAY_RUNC = new URL('../../../bin/dray-runc', import.meta.url).pathname;
+const DRAY_RUNC = repoPath('bin/dray-runc');
 
 const BY_NAME: Record<string, string> = {
   'dray': DRAY_RUNC,

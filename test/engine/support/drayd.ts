@@ -14,9 +14,10 @@ import { Firewall } from '../../../src/network/firewall.ts';
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 
-// as bin/drayd runs it
+// bin/drayd (its bundle, as users run it); with nodeFlags, the sources on Node with those flags
 const NODE = new URL('../../../node_modules/.bin/node', import.meta.url).pathname;
-const DRAYD = new URL('../../../src/cmd/drayd.ts', import.meta.url).pathname;
+const DRAYD_SOURCE = new URL('../../../src/cmd/drayd.ts', import.meta.url).pathname;
+const DRAYD_BIN = new URL('../../../bin/drayd', import.meta.url).pathname;
 
 export interface DockerRunOptions { cli?: DockerCli; input?: string; timeoutMs?: number }
 
@@ -39,7 +40,7 @@ export interface Drayd {
   log(): string;
 }
 
-/** nodeFlags: Node's flags for drayd (default: bin/drayd's). */
+/** nodeFlags: run src/cmd/drayd.ts on Node with these flags instead of bin/drayd. */
 export async function startDrayd(extra: string[] = [], o: { nodeFlags?: string[] } = {}): Promise<Drayd> {
   const dir = mkdtempSync(join(tmpdir(), 'drayd-'));
   const socket = join(dir, 'd.sock');
@@ -56,7 +57,8 @@ export async function startDrayd(extra: string[] = [], o: { nodeFlags?: string[]
   let child: ChildProcess | undefined;
   const launch = async (): Promise<void> => {
     const fd = openSync(logFile, 'a');
-    child = spawn(NODE, [...(o.nodeFlags ?? ['--max-semi-space-size=1']), DRAYD, '--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`, '--pidfile', join(dir, 'drayd.pid'), '--cgroup-parent', cgroupParent, ...netArgs, ...extra], { stdio: ['ignore', fd, fd] });
+    const [cmd, pre] = o.nodeFlags ? [NODE, [...o.nodeFlags, DRAYD_SOURCE]] : [DRAYD_BIN, []];
+    child = spawn(cmd, [...pre, '--data-root', dataRoot, '--exec-root', execRoot, '-H', `unix://${socket}`, '--pidfile', join(dir, 'drayd.pid'), '--cgroup-parent', cgroupParent, ...netArgs, ...extra], { stdio: ['ignore', fd, fd] });
     closeSync(fd);
     const c = child;
     await waitUntil('drayd answers', () => ping(socket), 20_000, () => (c.exitCode !== null ? `drayd exited: ${readFileSync(logFile, 'utf8')}` : undefined));
