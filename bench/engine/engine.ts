@@ -101,7 +101,7 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 2000));
     const drayRestarted = rssKb(dray.pid()) + rssKb(supPid());
     console.log(`idle RSS: drayd restarted (dray-containerd kept) ${(rssKb(dray.pid()) / 1024).toFixed(1)} MB + ${(rssKb(supPid()) / 1024).toFixed(1)} MB = ${(drayRestarted / 1024).toFixed(1)} MB`);
-    console.log(`memory ratio: ${ratio(drayRss, dockerdRss + containerdRss).toFixed(2)} (restarted: ${ratio(drayRestarted, dockerdRss + containerdRss).toFixed(2)}); run --rm median ${median(runRm['dray']!).toFixed(0)} vs ${median(runRm['dockerd']!).toFixed(0)} ms`);
+    console.log(`memory ratio: footprint ${ratio(drayFp, dockerFp).toFixed(2)}; RSS sums ${ratio(drayRss, dockerdRss + containerdRss).toFixed(2)} (restarted: ${ratio(drayRestarted, dockerdRss + containerdRss).toFixed(2)}; the Node binary's pages counted twice); run --rm median ${median(runRm['dray']!).toFixed(0)} vs ${median(runRm['dockerd']!).toFixed(0)} ms`);
   } finally {
     await dray.stop();
     real.stop();
