@@ -3,7 +3,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { needsRoot } from '../support/root.ts';
-import { startDockerd, waitUntil, type DockerdPeer, type DockerCli } from '../harness/index.ts';
+import { execCommand, startDockerd, waitUntil, type DockerdPeer, type DockerCli } from '../harness/index.ts';
+import { join } from 'node:path';
 import { testImage } from '../images/index.ts';
 import { startDrayd, type Drayd } from './support/drayd.ts';
 
@@ -219,5 +220,26 @@ test('TTY: run -it and exec -it under a pty (script), attach to a running contai
     assert.equal(d.code, 9);
   } finally {
     await dray.dockerResult(['rm', '-f', 'late']);
+  }
+});
+
+test('--runtime: a named runtime runs the container (runc under dray-containerd); an unknown one is refused as dockerd refuses it', needsRoot, async () => {
+  const [d, r] = await both(['run', '--rm', '--runtime', 'runc', 'busybox', 'echo', 'via runc']);
+  assert.equal(d!.stdout, 'via runc\n');
+  assert.equal(d!.stdout, r!.stdout);
+  const [dn, rn] = await both(['run', '--rm', '--runtime', 'no-such-runtime', 'busybox', 'true']);
+  assert.notEqual(dn!.code, 0);
+  assert.equal(dn!.code, rn!.code);
+  assert.equal(dn!.stderr, rn!.stderr);
+  const id = (await dray.docker(['run', '-d', '--runtime', 'runc', 'busybox', 'sleep', '100'])).trim();
+  try {
+    assert.equal((await dray.docker(['inspect', '--format', '{{.HostConfig.Runtime}}', id])).trim(), 'runc');
+    // runc's own state, under dray-containerd's root for runc in the engine's namespace
+    const list = await execCommand('runc', ['--root', join(dray.execRoot, 'containerd', 'runtime', 'runc', 'moby'), 'list', '-q']);
+    assert.match(list.stdout, new RegExp(`^${id}$`, 'm'));
+    assert.equal((await dray.docker(['info', '--format', '{{.DefaultRuntime}}'])).trim(), 'dray');
+    assert.match(await dray.docker(['info', '--format', '{{json .Runtimes}}']), /"runc":\{"path":"runc"/);
+  } finally {
+    await dray.docker(['rm', '-f', id]);
   }
 });

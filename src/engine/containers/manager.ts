@@ -116,7 +116,10 @@ export class ContainerManager {
     if (!ref) throw badRequest('Config cannot be empty in order to create a container');
     const image = await this.#o.images.resolve(ref);
     const fullName = name ? normalizeName(name) : generateName((n) => this.store.nameTaken(n));
+    const runtime = req.hostConfig.Runtime || this.#o.tasks.runtime;
+    if (!Object.hasOwn(this.#o.tasks.runtimes, runtime)) throw badRequest(`Unknown runtime specified ${runtime}`);
     const rec = buildRecord(req, image, ref, fullName, this.store.root, this.#o.network !== undefined);
+    rec.HostConfig.Runtime = runtime;
     // a missing network fails the start, not the create, as in dockerd (a 404 from create makes the CLI pull)
     this.store.reserveName(fullName, rec.Id);
     const ec = (body as { NetworkingConfig?: { EndpointsConfig?: ContainerRecord['Dray']['endpointsConfig'] } }).NetworkingConfig?.EndpointsConfig;
@@ -204,7 +207,7 @@ export class ContainerManager {
       });
       const logCfg = rec.HostConfig.LogConfig?.Config ?? {};
       const created = await this.#o.tasks.create({
-        id: rec.Id, spec, terminal: rec.Config.Tty === true, stdin: rec.Config.OpenStdin === true, logPath: rec.LogPath,
+        id: rec.Id, ...(rec.HostConfig.Runtime ? { runtime: rec.HostConfig.Runtime } : {}), spec, terminal: rec.Config.Tty === true, stdin: rec.Config.OpenStdin === true, logPath: rec.LogPath,
         ...(logCfg['max-size'] ? { logMaxSize: parseSize(logCfg['max-size']) } : {}),
         ...(logCfg['max-file'] ? { logMaxFile: Number(logCfg['max-file']) } : {}),
       });

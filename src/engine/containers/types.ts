@@ -41,6 +41,8 @@ export interface RestartPolicy { Name: string; MaximumRetryCount?: number }
 export interface Ulimit { Name: string; Soft: number; Hard: number }
 
 export interface HostConfig {
+  /** the OCI runtime by name (docker run --runtime); '' at create: the daemon's default */
+  Runtime?: string;
   Binds?: string[] | null;
   NetworkMode?: string;
   PortBindings?: Record<string, unknown> | null;

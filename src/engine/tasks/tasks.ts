@@ -12,6 +12,8 @@ import { isNotFound, isUnavailable, SupervisorError, type SupervisorClient, type
 
 export interface TaskCreateOptions {
   id: string;
+  /** a runtime name of dray-containerd's (default: the service's) */
+  runtime?: string;
   /** the OCI spec: root.path must be the absolute path of the mounted rootfs */
   spec: object;
   terminal: boolean;
@@ -42,7 +44,10 @@ export interface TaskHandle extends EventEmitter<{ exit: [ShimExit] }> {
 export type Adopted = { alive: true; client: TaskHandle; pid: number; exited: ShimExit | null } | { alive: false; exit: ShimExit | null };
 
 export interface TaskService {
+  /** the default runtime's name */
   readonly runtime: string;
+  /** Runtime names containers may ask for (docker run --runtime), with what each runs. */
+  readonly runtimes: Record<string, string>;
   /** Records the container in the supervisor and creates its task (not started), with its output already attached. */
   create(o: TaskCreateOptions): Promise<{ client: TaskHandle; pid: number }>;
   /** Finds a task again after drayd restarted. */
@@ -186,20 +191,24 @@ class SupervisorTask extends EventEmitter<{ exit: [ShimExit] }> implements TaskH
   }
 }
 
-/** Tasks in one supervisor namespace ("moby", as dockerd's), all with one runtime name. */
+/** Tasks in one supervisor namespace ("moby", as dockerd's). */
 export class SupervisorTasks implements TaskService {
   readonly runtime: string;
+  readonly runtimes: Record<string, string>;
   readonly #c: SupervisorClient;
 
+  /** runtime: the default, by name ("dray", "runc", "crun") or a runc-compatible binary's absolute path */
   constructor(client: SupervisorClient, runtime: string) {
     this.#c = client;
     this.runtime = runtime;
+    this.runtimes = { dray: 'dray (built-in: plan in dray-containerd, executor started by dray-shim)', runc: 'runc', crun: 'crun' };
+    if (!(runtime in this.runtimes)) this.runtimes[runtime] = runtime;
   }
 
   async create(o: TaskCreateOptions): Promise<{ client: TaskHandle; pid: number }> {
     // a record left by a crash between a start and its exit handling
     await this.cleanup(o.id);
-    await this.#c.containers.create({ id: o.id, runtime: { name: this.runtime }, spec: o.spec, labels: { 'dray.engine': 'drayd' } });
+    await this.#c.containers.create({ id: o.id, runtime: { name: o.runtime || this.runtime }, spec: o.spec, labels: { 'dray.engine': 'drayd' } });
     try {
       const q = new URLSearchParams();
       if (o.logMaxSize) q.set('max-size', String(o.logMaxSize));
