@@ -34,8 +34,8 @@ const ms = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;
 // stderr goes to a file, not a pipe: a created container inherits it and would hold a pipe open.
 const errFile = join(base, 'stderr');
 const errFd = openSync(errFile, 'w');
-function cli(cmd: string[], root: string, args: string[]): void {
-  const r = spawnSync(cmd[0]!, [...cmd.slice(1), '--root', root, ...args], { cwd: bundle, stdio: ['ignore', 'ignore', errFd] });
+function cli(cmd: string[], root: string, args: string[], env?: NodeJS.ProcessEnv): void {
+  const r = spawnSync(cmd[0]!, [...cmd.slice(1), '--root', root, ...args], { cwd: bundle, stdio: ['ignore', 'ignore', errFd], env: env ?? process.env });
   if (r.status !== 0) throw new Error(`${cmd.join(' ')} ${args.join(' ')}: ${readFileSync(errFile, 'utf8')}`);
 }
 
@@ -52,9 +52,15 @@ if (readFileSync('/sys/fs/cgroup/unified/cgroup.subtree_control', 'utf8').trim()
 
 type Runner = { name: string; run(id: string): Promise<void> | void; cycle(id: string): Promise<void> | void };
 const runners: Runner[] = [];
-for (const [name, cmd] of [['dray-runc', [RUNC]], ['runc', ['runc']], [crunName, crun]] as const) {
-  const root = join(base, `state-${name.split(' ')[0]}`);
-  const go = (args: string[]): void => cli([...cmd], root, args);
+// dray-runc three ways: as installed (C fast paths for start/state/kill/delete,
+// create/run through the warm runtime server, which the warm-up call starts),
+// without the warm server, and with Node for every verb (as before both).
+const NO_WARM = { ...process.env, DRAY_RUNC_NO_WARM: '1' };
+const ALL_NODE = { ...NO_WARM, DRAY_RUNC_NO_FAST: '1' };
+for (const [name, cmd, env] of [['dray-runc', [RUNC], undefined], ['dray-runc, no warm server', [RUNC], NO_WARM],
+  ['dray-runc, Node every verb', [RUNC], ALL_NODE], ['runc', ['runc'], undefined], [crunName, crun, undefined]] as const) {
+  const root = join(base, `state-${name.replace(/[^a-z]+/g, '-')}`);
+  const go = (args: string[]): void => cli([...cmd], root, args, env);
   runners.push({
     name,
     run: (id) => go(['run', id]),
@@ -75,7 +81,7 @@ try {
   // Round-robin, one runtime after the other in each iteration: load from
   // anything else on the machine then weighs on all of them alike.
   const times = runners.map(() => ({ runs: [] as number[], cycles: [] as number[] }));
-  for (const r of runners) await r.run(`b${process.pid}w${r.name.split(' ')[0]}`);
+  for (const [k, r] of runners.entries()) await r.run(`b${process.pid}w${k}`);
   for (let i = 0; i < N; i++) {
     for (const [k, r] of runners.entries()) {
       let t = process.hrtime.bigint();

@@ -80,7 +80,27 @@ static napi_value js_recv_fds(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* peerCred(socketFd) -> { pid, uid, gid } of a connected unix socket's peer (SO_PEERCRED). */
+static napi_value js_peer_cred(napi_env env, napi_callback_info info) {
+  napi_value a[1];
+  long long sock;
+  if (dray_get_args(env, info, 1, a) || dray_get_int64(env, a[0], &sock)) return NULL;
+  struct ucred cred;
+  socklen_t len = sizeof cred;
+  if (getsockopt((int)sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) return dray_throw_errno(env, errno, "getsockopt", NULL);
+  napi_value out, v;
+  napi_create_object(env, &out);
+  napi_create_int64(env, cred.pid, &v);
+  napi_set_named_property(env, out, "pid", v);
+  napi_create_int64(env, cred.uid, &v);
+  napi_set_named_property(env, out, "uid", v);
+  napi_create_int64(env, cred.gid, &v);
+  napi_set_named_property(env, out, "gid", v);
+  return out;
+}
+
 void dray_register_fdpass(napi_env env, napi_value exports) {
+  dray_export(env, exports, "peerCred", js_peer_cred);
   dray_export(env, exports, "sendFds", js_send_fds);
   dray_export(env, exports, "recvFds", js_recv_fds);
 }

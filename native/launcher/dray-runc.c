@@ -7,7 +7,8 @@
  *   DRAY_FROM_SOURCE=1  runs src/cmd/dray-runc.ts instead (no rebuild needed);
  *   so does a missing bundle (an install without esbuild).
  * start, state, kill and delete first try fast.c, which does the common
- * case without Node and falls back here for anything else.
+ * case without Node and falls back here for anything else; create and run
+ * go through the warm runtime server when one is up (warm.c).
  * The bundle is made by native/build.sh (npm ci, scripts/test.sh);
  * test/runtime/bundle-fresh.test.ts fails when it is older than the sources.
  */
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "fast.h"
+#include "warm.h"
 
 static void join(char *out, const char *dir, const char *rel) {
   if (snprintf(out, PATH_MAX, "%s/%s", dir, rel) >= PATH_MAX) {
@@ -53,6 +55,10 @@ int main(int argc, char **argv) {
   /* V8's code cache for the bundle, unless the caller chose one. */
   join(cache, repo, "build/runtime/.compile-cache");
   if (!from_source && !getenv("NODE_COMPILE_CACHE")) setenv("NODE_COMPILE_CACHE", cache, 1);
+  if (!from_source) {
+    int warm = warm_path(argc, argv, repo, node, script);
+    if (warm >= 0) return warm;
+  }
 
   char **args = calloc((size_t)argc + 2, sizeof *args);
   if (!args) return 1;

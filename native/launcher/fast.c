@@ -32,6 +32,7 @@
 #define MAX_STATE (4 << 20)
 
 static const char *g_log;
+static char *g_buf; /* state.json's text, freed once the verb is done */
 static int g_log_json;
 
 /* ---- small helpers ---- */
@@ -220,7 +221,7 @@ static int read_rec(struct rec *r, const char *root, const char *id) {
   if (fd < 0) return -1;
   struct stat st;
   if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 || st.st_size > MAX_STATE) { close(fd); return -1; }
-  r->buf = malloc((size_t)st.st_size);
+  r->buf = g_buf = malloc((size_t)st.st_size);
   ssize_t n = r->buf ? read(fd, r->buf, (size_t)st.st_size) : -1;
   close(fd);
   if (n != st.st_size || !json_valid(r->buf, (size_t)n)) return -1;
@@ -423,12 +424,14 @@ static int verb_state(const struct args *a) {
   }
   fputs("\n}\n", m);
   fclose(m);
-  for (size_t off = 0; off < len;) {
+  int rc = 0;
+  for (size_t off = 0; rc == 0 && off < len;) {
     ssize_t n = write(1, out + off, len - off);
-    if (n <= 0) return fail("write: %s", strerror(errno));
-    off += (size_t)n;
+    if (n <= 0) rc = fail("write: %s", strerror(errno));
+    else off += (size_t)n;
   }
-  return 0;
+  free(out);
+  return rc;
 }
 
 static int verb_start(const struct args *a) {
@@ -446,7 +449,12 @@ static int verb_start(const struct args *a) {
     ssize_t n = read(fd, &b, 1);
     if (n == 1) break;
     if (n < 0 && errno != EAGAIN && errno != EINTR) { rc = fail("read exec fifo: %s", strerror(errno)); break; }
-    if (!same_process(r.pid, r.start)) { rc = fail("container init exited before start"); break; }
+    if (!same_process(r.pid, r.start)) {
+      /* It may have opened the fifo, written and run to its end since the read above: then its byte is there. */
+      if (read(fd, &b, 1) == 1) break;
+      rc = fail("container init exited before start");
+      break;
+    }
     if (now_ms() > deadline) { rc = fail("timed out waiting for the container init to start"); break; }
     sleep_ms(i < 20 ? 0.05 : (10 < 1 + (i >> 3) ? 10 : 1 + (i >> 3)));
   }
@@ -548,30 +556,39 @@ static int flag(char **argv, int argc, int *i, const char **name, size_t *nlen, 
 
 static int is(const char *name, size_t n, const char *want) { return strlen(want) == n && !strncmp(name, want, n); }
 
-int fast_path(int argc, char **argv) {
-  const char *off = getenv("DRAY_RUNC_NO_FAST"), *src = getenv("DRAY_FROM_SOURCE");
-  if ((off && *off && strcmp(off, "0")) || (src && *src && strcmp(src, "0"))) return FALLBACK;
-  struct args a = {.root = "/run/dray-runc"};
-  const char *logfmt = NULL;
+int parse_globals(int argc, char **argv, struct globals *g) {
+  *g = (struct globals){.root = "/run/dray-runc"};
   int i = 1;
   for (; i < argc; i++) {
     const char *name, *val;
     size_t n;
     if (argv[i][0] != '-' || !argv[i][1]) break;
-    if (!strcmp(argv[i], "--")) return FALLBACK;
+    if (!strcmp(argv[i], "--")) return -1;
     flag(argv, argc, &i, &name, &n, &val);
-    const char **dst = is(name, n, "root") ? &a.root : is(name, n, "log") ? &g_log : is(name, n, "log-format") ? &logfmt : NULL;
-    if (!dst && !is(name, n, "rootless")) return FALLBACK;
+    const char **dst = is(name, n, "root") ? &g->root : is(name, n, "log") ? &g->log : is(name, n, "log-format") ? &g->logfmt : NULL;
+    if (!dst && !is(name, n, "rootless")) return -1;
     if (!val) {
-      if (i + 1 >= argc) return FALLBACK;
+      if (i + 1 >= argc) return -1;
       val = argv[++i];
     }
     if (dst) *dst = val;
   }
-  if (!*a.root || strstr(a.root, "..") || strstr(a.root, "//") || strstr(a.root, "/./")) return FALLBACK;
-  if (logfmt && strcmp(logfmt, "text") && strcmp(logfmt, "json")) return FALLBACK;
-  g_log_json = logfmt && !strcmp(logfmt, "json");
-  if (i >= argc) return FALLBACK;
+  if (!*g->root || strstr(g->root, "..") || strstr(g->root, "//") || strstr(g->root, "/./")) return -1;
+  if (g->logfmt && strcmp(g->logfmt, "text") && strcmp(g->logfmt, "json")) return -1;
+  if (i >= argc) return -1;
+  g->verb = i;
+  return 0;
+}
+
+int fast_path(int argc, char **argv) {
+  const char *off = getenv("DRAY_RUNC_NO_FAST"), *src = getenv("DRAY_FROM_SOURCE");
+  if ((off && *off && strcmp(off, "0")) || (src && *src && strcmp(src, "0"))) return FALLBACK;
+  struct globals g;
+  if (parse_globals(argc, argv, &g) < 0) return FALLBACK;
+  struct args a = {.root = g.root};
+  g_log = g.log;
+  g_log_json = g.logfmt && !strcmp(g.logfmt, "json");
+  int i = g.verb;
   const char *verb = argv[i++];
   int (*fn)(const struct args *) = !strcmp(verb, "start") ? verb_start : !strcmp(verb, "state") ? verb_state
                                    : !strcmp(verb, "kill") ? verb_kill : !strcmp(verb, "delete") ? verb_delete : NULL;
@@ -593,5 +610,8 @@ int fast_path(int argc, char **argv) {
     if (a.npos == 3) return FALLBACK;
     a.pos[a.npos++] = argv[i];
   }
-  return fn(&a);
+  int rc = fn(&a);
+  free(g_buf);
+  g_buf = NULL;
+  return rc;
 }

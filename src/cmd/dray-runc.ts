@@ -3,6 +3,7 @@
 import { writeSync } from 'node:fs';
 import { UsageError } from '../common/command-line.ts';
 import { DRAY_VERSION, OCI_SPEC_VERSION } from '../common/version.ts';
+import { createFlags, createOpts, int, runFlags, str } from '../runtime/cli/create-flags.ts';
 import { parseGoFlags, type GoFlag, type GoValues } from '../runtime/cli/go-flags.ts';
 import { DEFAULT_ROOT, runtimeContext, type RuntimeContext } from '../runtime/context.ts';
 import { RuntimeLog } from '../runtime/log.ts';
@@ -23,30 +24,13 @@ const out = (s: string): void => { writeSync(1, s); };
 const need = (args: string[], n: number, usage: string): void => {
   if (args.length < n) throw new UsageError(`"${usage.split(' ')[0]}" requires ${n === 1 ? 'exactly 1 argument' : `at least ${n} arguments`}`);
 };
-const str = (v: GoValues, k: string): string | undefined => v[k] as string | undefined;
-const int = (v: GoValues, k: string): number | undefined => {
-  const s = str(v, k);
-  if (s === undefined) return undefined;
-  if (!/^[0-9]+$/.test(s)) throw new UsageError(`invalid value ${JSON.stringify(s)} for --${k}`);
-  return Number(s);
-};
-const createFlags: GoFlag[] = [
-  { name: 'bundle', short: 'b', kind: 'string' }, { name: 'console-socket', kind: 'string' }, { name: 'pid-file', kind: 'string' },
-  { name: 'no-pivot', kind: 'bool' }, { name: 'no-new-keyring', kind: 'bool' }, { name: 'preserve-fds', kind: 'string' },
-  { name: 'pidfd-socket', kind: 'string' },
-];
-const createOpts = (v: GoValues, id: string) => ({
-  id, bundle: str(v, 'bundle') ?? '.', pidFile: str(v, 'pid-file'), consoleSocket: str(v, 'console-socket'),
-  noPivot: v['no-pivot'] === true, noNewKeyring: v['no-new-keyring'] === true, preserveFds: int(v, 'preserve-fds') ?? 0,
-});
-
 const VERBS: Record<string, Verb> = {
   create: {
     usage: 'create [command options] <container-id>', flags: createFlags,
     async run(ctx, v, a) { need(a, 1, this.usage); await (await import('../runtime/verbs/create.ts')).create(ctx, createOpts(v, a[0]!)); return 0; },
   },
   run: {
-    usage: 'run [command options] <container-id>', flags: [...createFlags, { name: 'detach', short: 'd', kind: 'bool' }, { name: 'keep', kind: 'bool' }],
+    usage: 'run [command options] <container-id>', flags: runFlags,
     async run(ctx, v, a) { need(a, 1, this.usage); return (await import('../runtime/verbs/run.ts')).run(ctx, { ...createOpts(v, a[0]!), detach: v['detach'] === true }); },
   },
   start: {
@@ -215,7 +199,11 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err: unknown) => {
+// bin/dray-runc starts the warm runtime server this way (src/runtime/warm/).
+const started = process.argv[2] === '__warm-server'
+  ? import('../runtime/warm/server.ts').then((m) => m.serve(process.argv[3] ?? ''))
+  : main(process.argv.slice(2));
+started.then((code) => { process.exitCode = code; }, (err: unknown) => {
   writeSync(2, `dray-runc: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exitCode = 1;
 });

@@ -11,6 +11,8 @@ export interface NativeAddon {
   umount2(target: string, flags: number): void;
   sendFds(socketFd: number, fds: number[], data: Buffer): void;
   recvFds(socketFd: number, maxData: number): { data: Buffer; fds: number[] };
+  /** SO_PEERCRED: who is at the other end of a connected unix socket. */
+  peerCred(socketFd: number): { pid: number; uid: number; gid: number };
   /** A socket created inside the network namespace at nsPath (null: this one), bound to bindAddr:port when given. */
   netnsSocket(nsPath: string | null, family: number, type: number, protocol: number, bindAddr: string | null, port: number): number;
   netlinkSend(fd: number, message: Buffer): void;

@@ -10,7 +10,10 @@ export class RuntimeLog {
   private readonly file: string | undefined;
   private readonly json: boolean;
   private readonly debugOn: boolean;
-  constructor(o: { file?: string; format?: string; debug?: boolean }) {
+  private readonly stderr: (line: string) => void;
+  /** sink: where stderr lines go (default fd 2; the warm server sends them to its caller). */
+  constructor(o: { file?: string; format?: string; debug?: boolean; sink?: (line: string) => void }) {
+    this.stderr = o.sink ?? ((line) => { writeSync(2, line); });
     this.file = o.file || undefined;
     this.json = o.format === 'json';
     this.debugOn = o.debug === true;
@@ -24,7 +27,7 @@ export class RuntimeLog {
       : `time="${time}" level=${level} msg=${JSON.stringify(msg)}\n`;
     try {
       if (this.file) appendFileSync(this.file, line);
-      else if (level !== 'error') writeSync(2, line);
+      else if (level !== 'error') this.stderr(line);
     } catch {
       // a log we cannot write must not turn success into failure
     }

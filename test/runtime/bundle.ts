@@ -1,7 +1,7 @@
 // Test helpers: a busybox bundle in a temp dir (config.json from
 // `dray-runc spec`, edited per test) and a runner for the CLI.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { chmodSync, closeSync, mkdirSync, openSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Spec } from '../../src/runtime/config/types.ts';
@@ -60,8 +60,33 @@ export function makeBundle(): TestBundle {
       // Anything a failed test left running: force-delete by id.
       const l = runc(['list', '-q']);
       for (const id of l.stdout.split('\n').filter(Boolean)) runc(['delete', '--force', id]);
+      stopWarmServers(root);
       rmSync(base, { recursive: true, force: true });
     },
   };
   return b;
+}
+
+/** What a state root holds besides the warm runtime server's socket (src/runtime/warm/). */
+export function stateEntries(root: string): string[] {
+  return readdirSync(root).filter((n) => !n.startsWith('dray-runc@warm-'));
+}
+
+/** The pids of warm runtime servers serving this root. */
+export function warmServers(root: string): number[] {
+  const out: number[] = [];
+  for (const e of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(e)) continue;
+    let argv: string[];
+    try { argv = readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0'); } catch { continue; }
+    const i = argv.indexOf('__warm-server');
+    if (i >= 0 && argv[i + 1]?.startsWith(`${root}/`)) out.push(Number(e));
+  }
+  return out;
+}
+
+/** Ends the warm runtime servers a test's calls started (they would idle out within seconds anyway). */
+export function stopWarmServers(root: string): void {
+  for (const pid of warmServers(root)) try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
+  for (let i = 0; i < 200 && warmServers(root).length; i++) spawnSync('sleep', ['0.01']);
 }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { needsRoot } from '../support/root.ts';
-import { makeBundle, RUNC, type TestBundle } from './bundle.ts';
+import { makeBundle, RUNC, stateEntries, type TestBundle } from './bundle.ts';
 
 describe('dray-runc run', needsRoot, () => {
   let b: TestBundle;
@@ -25,7 +25,7 @@ describe('dray-runc run', needsRoot, () => {
     assert.equal(r.stderr, '');
     assert.equal(r.stdout, 'Hello from a Dray container\n');
     assert.equal(r.status, 0);
-    assert.deepEqual(readdirSync(b.root), []);
+    assert.deepEqual(stateEntries(b.root), []);
   });
 
   it('returns the exit status of the container', () => {
@@ -193,7 +193,7 @@ describe('dray-runc lifecycle', needsRoot, () => {
     assert.equal(status('life'), 'stopped');
     assert.equal(b.runc(['delete', 'life']).status, 0);
     assert.notEqual(b.runc(['state', 'life']).status, 0);
-    assert.deepEqual(readdirSync(b.root), []);
+    assert.deepEqual(stateEntries(b.root), []);
   });
 
   it('delete --force removes a running container; run --detach leaves it running', () => {

@@ -8,14 +8,22 @@ import { start } from './start.ts';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 
-export async function run(ctx: RuntimeContext, o: CreateOptions & { detach?: boolean }): Promise<number> {
+export interface RunOptions extends CreateOptions {
+  detach?: boolean;
+  /** Foreground: told the container's pid; the caller then forwards signals itself (the warm server's launcher does). */
+  onCreated?: (pid: number) => void;
+}
+
+export async function run(ctx: RuntimeContext, o: RunOptions): Promise<number> {
   const { record, launched, consoleMaster } = await create(ctx, { ...o, monitor: !o.detach });
   if (o.detach) {
     await start(ctx, o.id);
     return 0;
   }
   const forward = (sig: NodeJS.Signals): void => { try { process.kill(record.pid, sig); } catch { /* gone */ } };
-  for (const s of FORWARDED) process.on(s, forward);
+  const signals = o.onCreated ? [] : FORWARDED;
+  o.onCreated?.(record.pid);
+  for (const s of signals) process.on(s, forward);
   try {
     try {
       await start(ctx, o.id);
@@ -27,7 +35,7 @@ export async function run(ctx: RuntimeContext, o: CreateOptions & { detach?: boo
     await del(ctx, o.id, true);
     return code;
   } finally {
-    for (const s of FORWARDED) process.off(s, forward);
+    for (const s of signals) process.off(s, forward);
   }
 }
 

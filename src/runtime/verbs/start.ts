@@ -27,7 +27,12 @@ export async function start(ctx: RuntimeContext, id: string): Promise<void> {
         try { n = readSync(fd, buf, 0, 1, null); } catch (err) { if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err; }
         if (n === 1) break;
         // 0 = the init has not opened its end yet; EAGAIN = opened, not written yet.
-        if (!isSameProcess(rec.pid, rec.initStartTime)) throw new RuntimeError('container init exited before start');
+        if (!isSameProcess(rec.pid, rec.initStartTime)) {
+          // It may have opened the fifo, written and run to its end since the read above: then its byte is there.
+          try { n = readSync(fd, buf, 0, 1, null); } catch { n = 0; }
+          if (n === 1) break;
+          throw new RuntimeError('container init exited before start');
+        }
         if (Date.now() > deadline) throw new RuntimeError('timed out waiting for the container init to start');
         // The init is normally already blocked in open(): its byte follows within
         // microseconds, so poll finely at first (a CLI verb pays each sleep).
