@@ -138,19 +138,32 @@ async function serveOne(c: net.Socket, env: ServerEnv): Promise<void> {
   const req = await receive(fd);
   if (!req) { c.destroy(); return; }
   let fds = req.fds;
+  try {
+    await answer(c, req.data, cred.pid, env, { take: () => { const t = fds; fds = []; return t; }, count: () => fds.length });
+  } finally {
+    for (const f of fds) closeFd(f); // not handed to a verb: ours to close
+  }
+}
+
+interface HeldFds {
+  /** Hands the fds over (to the executor's spawner, or to be closed): the caller no longer closes them. */
+  take(): number[];
+  count(): number;
+}
+
+async function answer(c: net.Socket, data: Buffer, peerPid: number, env: ServerEnv, held: HeldFds): Promise<void> {
   const send = (s: string): void => { if (!c.destroyed) c.write(s); };
   const decline = (): void => {
-    for (const f of fds) closeFd(f);
-    fds = [];
+    for (const f of held.take()) closeFd(f);
     send('fallback\n');
     c.resume(); // paused since accept: read the launcher's end, or 'close' never comes
     c.end();
   };
-  const parts = req.data.toString('utf8').split('\0');
+  const parts = data.toString('utf8').split('\0');
   const [magic, umask, cwd, root, logFile, logFormat, verb, ...args] = parts;
-  if (magic !== MAGIC || fds.length !== 2 || root !== env.root || cwd === undefined || !cwd.startsWith('/') ||
+  if (magic !== MAGIC || held.count() !== 2 || root !== env.root || cwd === undefined || !cwd.startsWith('/') ||
       Number.parseInt(umask ?? '', 8) !== env.umask || (verb !== 'create' && verb !== 'run')) return decline();
-  const view = procView(cred.pid);
+  const view = procView(peerPid);
   if (view.some((v, i) => v !== env.view[i])) return decline();
 
   let values;
@@ -212,8 +225,7 @@ async function serveOne(c: net.Socket, env: ServerEnv): Promise<void> {
       onSpawned = (line) => { if (line.startsWith('spawnerr ')) reject(new Error(`start executor: ${line.slice(9)}`)); };
     });
     failed.catch(() => {});
-    const [planFd, syncFd] = fds as [number, number];
-    fds = [];
+    const [planFd, syncFd] = held.take() as [number, number];
     const plan = new net.Socket({ fd: planFd, readable: false, writable: true });
     plan.on('finish', () => plan.destroy());
     const sync = new net.Socket({ fd: syncFd, readable: true, writable: true });
@@ -235,8 +247,6 @@ async function serveOne(c: net.Socket, env: ServerEnv): Promise<void> {
     const msg = err instanceof Error ? err.message : String(err);
     log.error(msg);
     stderr(`dray-runc: ${msg}\n`);
-  } finally {
-    for (const f of fds) closeFd(f);
   }
   finished = true;
   send(`exit ${code}\n`);
