@@ -1,13 +1,16 @@
 // /containers/...: create, list, inspect, lifecycle verbs, wait, logs,
-// attach (hijacked), resize, top, rename, pause/unpause, prune.
+// attach (hijacked and websocket), resize, top, rename, pause/unpause, prune.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type { Duplex } from 'node:stream';
+import type { ServerResponse } from 'node:http';
+import { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { apiVersionAtLeast } from '../api/api-version.ts';
 import { badRequest, conflict, notImplemented } from '../api/errors.ts';
 import type { RequestContext } from '../api/context.ts';
 import type { Router } from '../api/router.ts';
 import type { ContainerManager } from '../containers/manager.ts';
+import type { ContainerRecord } from '../containers/types.ts';
 import { filterContainers, inspectView, listRow, parseFilters } from '../containers/view.ts';
 import type { ImageService } from '../images/service.ts';
 import { fixedNano, muxFrame, parseTimestamp, readLogs, type LogEntry } from '../logs/jsonfile.ts';
@@ -145,21 +148,40 @@ export function containerRoutes(router: Router, d: ContainerRouteDeps): void {
   router.add('POST', '/containers/{id}/attach', async (ctx) => {
     const rec = containers.store.resolve(ctx.param('id'));
     if (rec.State.Paused) throw conflict(`You cannot attach to a paused container, unpause it first`);
-    const wantStdin = ctx.flag('stdin') && rec.Config.OpenStdin === true;
-    const wantOut = ctx.flag('stdout');
-    const wantErr = ctx.flag('stderr');
     const tty = rec.Config.Tty === true;
     const sock = ctx.hijack(tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
-    const write = (kind: 1 | 2, b: Buffer): void => {
-      if (sock.writable) sock.write(tty ? b : muxFrame(kind, b));
-    };
-    if (ctx.flag('logs')) {
-      await readLogs(rec.LogPath, { stdout: wantOut, stderr: wantErr, since: 0, until: 0, tail: -1, follow: false }, (e) => write(e.stream === 'stdout' ? 1 : 2, e.log), () => true, () => false);
+    await serveAttach(containers, rec, sock, {
+      logs: ctx.flag('logs'), stream: ctx.flag('stream'), stdin: ctx.flag('stdin'), stdout: ctx.flag('stdout'), stderr: ctx.flag('stderr'),
+    }, (kind, b) => { if (sock.writable) sock.write(tty ? b : muxFrame(kind, b)); });
+  });
+
+  // dockerd's websocket attach (x/net/websocket, no origin check): the
+  // container is looked up first (plain JSON errors), then the handshake;
+  // stdout and stderr are written raw, never multiplexed, one frame per
+  // chunk, binary from API 1.28 (text before); a close frame 1000 when the
+  // attach ends. Before 1.42 dockerd ignores stdin/stdout/stderr: all three.
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, clientTracking: false });
+  router.add('GET', '/containers/{id}/attach/ws', async (ctx) => {
+    const name = ctx.param('id');
+    const rec = containers.store.resolve(name);
+    if (rec.State.Paused) throw conflict(`container ${name} is paused, unpause the container before attach`);
+    if (rec.State.Restarting) throw conflict(`container ${name} is restarting, wait until the container is running`);
+    const bad = wsHandshakeError(ctx);
+    if (bad) {
+      // x/net/websocket's plain-text answer on a request that is no websocket handshake
+      ctx.res.writeHead(bad.status, { 'Content-Type': 'text/plain; charset=utf-8', ...(bad.status === 400 && bad.text.includes('version') ? { 'Sec-WebSocket-Version': '13' } : {}) });
+      ctx.res.end(bad.text);
+      return;
     }
-    if (!ctx.flag('stream')) { sock.end(); return; }
-    const cur = containers.store.get(rec.Id);
-    if (!cur || (cur.State.Status !== 'created' && !cur.State.Running && !cur.State.Restarting)) { sock.end(); return; }
-    attachStreams(containers, rec.Id, sock, { stdin: wantStdin, stdout: wantOut, stderr: wantErr, stdinOnce: rec.Config.StdinOnce === true }, write);
+    const up = ctx.upgrade!;
+    (ctx.res as ServerResponse & { hijacked?: boolean }).hijacked = true;
+    const ws = await new Promise<WebSocket>((resolve) => wss.handleUpgrade(ctx.req, up.socket, up.head, resolve));
+    const sock = wsDuplex(ws, apiVersionAtLeast(ctx.version, '1.28'));
+    const all = !apiVersionAtLeast(ctx.version, '1.42');
+    await serveAttach(containers, rec, sock, {
+      logs: ctx.flag('logs'), stream: ctx.flag('stream'),
+      stdin: all || ctx.flag('stdin'), stdout: all || ctx.flag('stdout'), stderr: all || ctx.flag('stderr'),
+    }, (_kind, b) => { if (sock.writable) sock.write(b); });
   });
 
   router.add('GET', '/containers/{id}/top', async (ctx) => {
@@ -201,10 +223,52 @@ export function containerRoutes(router: Router, d: ContainerRouteDeps): void {
     ctx.send(200, { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: 0 });
   });
 
-  router.add('GET', '/containers/{id}/attach/ws', (ctx) => {
-    containers.store.resolve(ctx.param('id'));
-    throw notImplemented('attach over websocket is not supported by drayd yet');
+}
+
+export interface AttachOptions { logs: boolean; stream: boolean; stdin: boolean; stdout: boolean; stderr: boolean }
+
+/**
+ * One attach session on a taken-over connection (hijacked or websocket):
+ * the logs first when asked, then the live streams until the container
+ * exits; a container that is neither created nor running ends it at once.
+ */
+export async function serveAttach(
+  containers: ContainerManager, rec: ContainerRecord, sock: Duplex, o: AttachOptions,
+  write: (kind: 1 | 2, b: Buffer) => void,
+): Promise<void> {
+  if (o.logs) {
+    await readLogs(rec.LogPath, { stdout: o.stdout, stderr: o.stderr, since: 0, until: 0, tail: -1, follow: false }, (e) => write(e.stream === 'stdout' ? 1 : 2, e.log), () => true, () => false);
+  }
+  if (!o.stream) { sock.end(); return; }
+  const cur = containers.store.get(rec.Id);
+  if (!cur || (cur.State.Status !== 'created' && !cur.State.Running && !cur.State.Restarting)) { sock.end(); return; }
+  attachStreams(containers, rec.Id, sock, { stdin: o.stdin && rec.Config.OpenStdin === true, stdout: o.stdout, stderr: o.stderr, stdinOnce: rec.Config.StdinOnce === true }, write);
+}
+
+/** Why a request is no websocket handshake, in x/net/websocket's words (what dockerd answers); undefined when it is one. */
+function wsHandshakeError(ctx: RequestContext): { status: number; text: string } | undefined {
+  const h = ctx.req.headers;
+  if (!ctx.upgrade || String(h['upgrade'] ?? '').toLowerCase() !== 'websocket' || !String(h['connection'] ?? '').toLowerCase().includes('upgrade')) {
+    return { status: 400, text: 'not websocket protocol' };
+  }
+  if (h['sec-websocket-version'] !== '13') return { status: 400, text: 'bad websocket protocol version' };
+  if (!h['sec-websocket-key']) return { status: 400, text: 'mismatch challenge/response' };
+  return undefined;
+}
+
+/** A websocket as the byte stream attach works on: each write one frame, each message's payload read as stdin. */
+function wsDuplex(ws: WebSocket, binary: boolean): Duplex {
+  const d = new Duplex({
+    read() { ws.resume(); },
+    write(chunk: Buffer, _enc, cb) { ws.send(chunk, { binary }, (err) => cb(err ?? null)); },
+    final(cb) { ws.close(1000); cb(); },
+    destroy(err, cb) { if (ws.readyState !== ws.CLOSED) ws.terminate(); cb(err); },
   });
+  ws.on('message', (data: Buffer) => { if (!d.push(data)) ws.pause(); });
+  // the client went away: stdin ends (StdinOnce closes the container's), the writes stop
+  ws.on('close', () => { d.push(null); if (!d.writableEnded) d.end(); });
+  ws.on('error', () => d.destroy());
+  return d;
 }
 
 /** Wires a hijacked connection to a container's live streams (and its stdin). */
