@@ -119,7 +119,7 @@ int warm_path(int argc, char **argv, const char *repo, const char *node, const c
   mode_t um = umask(0);
   umask(um);
   snprintf(mask, sizeof mask, "%o", (unsigned)um);
-  int bad = !getcwd(cwd, sizeof cwd) || put(req, &len, "DRAYWARM1") || put(req, &len, mask) || put(req, &len, cwd) ||
+  int bad = !getcwd(cwd, sizeof cwd) || put(req, &len, "DRAYWARM2") || put(req, &len, mask) || put(req, &len, cwd) ||
             put(req, &len, g.root) || put(req, &len, g.log ? g.log : "") || put(req, &len, g.logfmt ? g.logfmt : "");
   for (int i = g.verb; !bad && i < argc; i++) bad = put(req, &len, argv[i]);
   int plan[2], sync[2];
@@ -128,13 +128,13 @@ int warm_path(int argc, char **argv, const char *repo, const char *node, const c
   uint32_t body = (uint32_t)(len - 4 - 1); /* without the last NUL: the server splits on NUL */
   memcpy(req, &body, 4);
   struct iovec iov = {req, len - 1};
-  char cbuf[CMSG_SPACE(2 * sizeof(int))] = {0};
+  char cbuf[CMSG_SPACE(4 * sizeof(int))] = {0};
   struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
   struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
   c->cmsg_level = SOL_SOCKET;
   c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(2 * sizeof(int));
-  int theirs[2] = {plan[1], sync[1]};
+  c->cmsg_len = CMSG_LEN(4 * sizeof(int));
+  int theirs[4] = {plan[1], sync[1], 1, 2}; /* stdout, stderr: for the hooks */
   memcpy(CMSG_DATA(c), theirs, sizeof theirs);
   ssize_t sent;
   do sent = sendmsg(sock, &msg, MSG_NOSIGNAL); while (sent < 0 && errno == EINTR);

@@ -7,7 +7,14 @@ import type { spawn as Spawn } from 'node:child_process';
 import type { Hook } from './config/types.ts';
 import { RuntimeError } from './errors.ts';
 
-export async function runHook(stage: string, index: number, h: Hook, state: string): Promise<void> {
+/** Where hooks write and run: default the runtime's own stdout, stderr and cwd (the warm server passes its caller's). */
+export interface HookIo {
+  stdout: number;
+  stderr: number;
+  cwd: string;
+}
+
+export async function runHook(stage: string, index: number, h: Hook, state: string, io?: HookIo): Promise<void> {
   const args = h.args ?? [h.path];
   const env: Record<string, string> = {};
   for (const e of h.env ?? []) {
@@ -18,7 +25,9 @@ export async function runHook(stage: string, index: number, h: Hook, state: stri
   // start and delete load this module on every call, mostly without hooks.
   const spawn = (process.getBuiltinModule('node:child_process') as { spawn: typeof Spawn }).spawn;
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(h.path, args.slice(1), { argv0: args[0] ?? h.path, env, stdio: ['pipe', 'inherit', 'inherit'] });
+    const child = spawn(h.path, args.slice(1), {
+      argv0: args[0] ?? h.path, env, stdio: ['pipe', io?.stdout ?? 'inherit', io?.stderr ?? 'inherit'], ...(io ? { cwd: io.cwd } : {}),
+    });
     let timer: NodeJS.Timeout | undefined;
     let timedOut = false;
     if (h.timeout) timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, h.timeout * 1000);
@@ -35,15 +44,15 @@ export async function runHook(stage: string, index: number, h: Hook, state: stri
 }
 
 /** Runs the hooks in order; the first failure throws (prestart, createRuntime). */
-export async function runHooks(stage: string, hooks: Hook[] | undefined, state: string): Promise<void> {
+export async function runHooks(stage: string, hooks: Hook[] | undefined, state: string, io?: HookIo): Promise<void> {
   let i = 0;
-  for (const h of hooks ?? []) await runHook(stage, ++i, h, state);
+  for (const h of hooks ?? []) await runHook(stage, ++i, h, state, io);
 }
 
 /** Runs every hook; failures are only warned about (poststart, poststop). */
-export async function runHooksWarn(stage: string, hooks: Hook[] | undefined, state: string, warn: (m: string) => void): Promise<void> {
+export async function runHooksWarn(stage: string, hooks: Hook[] | undefined, state: string, warn: (m: string) => void, io?: HookIo): Promise<void> {
   let i = 0;
   for (const h of hooks ?? []) {
-    try { await runHook(stage, ++i, h, state); } catch (err) { warn((err as Error).message); }
+    try { await runHook(stage, ++i, h, state, io); } catch (err) { warn((err as Error).message); }
   }
 }

@@ -75,13 +75,25 @@ describe('dray-runc warm runtime server', needsRoot, () => {
     }
   });
 
-  it('falls back to the CLI for hooks; errors read as the CLI\'s, in --log too', () => {
+  it('runs hooks with the caller\'s stdout, stderr and cwd; falls back for a terminal to proxy; errors read as the CLI\'s, in --log too', () => {
     warmUp();
-    const mark = join(b.dir, 'prestart');
-    b.configure(['true'], (s) => { s.hooks = { prestart: [{ path: '/bin/sh', args: ['sh', '-c', `echo ran > ${mark}`] }] }; });
-    assert.match(b.runc(['run', 'hk'], { env: NO_NODE }).stderr, /dray-no-such-flag/);
-    ok(b.runc(['run', 'hk']));
-    assert.equal(readFileSync(mark, 'utf8'), 'ran\n');
+    b.configure(['echo', 'main'], (s) => {
+      s.hooks = {
+        prestart: [{ path: '/bin/sh', args: ['sh', '-c', 'echo pre; echo rel > pre.out'] }],
+        poststart: [{ path: '/bin/sh', args: ['sh', '-c', 'echo post-start'] }],
+        poststop: [{ path: '/bin/sh', args: ['sh', '-c', 'echo post-stop >&2'] }],
+      };
+    });
+    const lines = (t: string): string[] => t.split('\n').filter(Boolean).sort();
+    const hot = b.runc(['run', 'hk'], { env: NO_NODE });
+    ok(hot);
+    assert.equal(readFileSync(join(b.dir, 'pre.out'), 'utf8'), 'rel\n');
+    const viaCli = b.runc(['run', 'hk'], { env: COLD });
+    ok(viaCli);
+    assert.deepEqual([lines(hot.stdout), lines(hot.stderr)], [lines(viaCli.stdout), lines(viaCli.stderr)]);
+    assert.deepEqual([lines(hot.stdout), lines(hot.stderr)], [['main', 'post-start', 'pre'], ['post-stop']]);
+    b.configure(['true'], (s) => { s.process!.terminal = true; });
+    assert.match(b.runc(['run', 'tty'], { env: NO_NODE }).stderr, /dray-no-such-flag/);
     b.configure(['true'], (s) => { (s.process as { cwd?: unknown }).cwd = 'relative'; });
     const log = join(b.dir, 'log.json');
     const warm = b.runc(['--log', 'log.json', '--log-format', 'json', 'run', 'bad'], { env: NO_NODE });

@@ -103,8 +103,8 @@ export async function create(ctx: RuntimeContext, o: CreateOptions): Promise<Cre
       listenerPayload: (p) => listenerPayload(seccomp, p, hookState(record, 'creating')),
       onHooks: async () => {
         const state = hookState(record, 'creating');
-        await runHooks('prestart', b.spec.hooks?.prestart, state);
-        await runHooks('createRuntime', b.spec.hooks?.createRuntime, state);
+        await runHooks('prestart', b.spec.hooks?.prestart, state, ctx.hookIo);
+        await runHooks('createRuntime', b.spec.hooks?.createRuntime, state, ctx.hookIo);
       },
     });
     const info = procInfo(pid);

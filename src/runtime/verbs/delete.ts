@@ -33,7 +33,7 @@ export async function del(ctx: RuntimeContext, id: string, force = false): Promi
       const deadline = Date.now() + KILL_WAIT_MS;
       for (let i = 0; isSameProcess(rec.pid, rec.initStartTime) && Date.now() < deadline; i++) sleepSync(i < 20 ? 0.1 : 5);
     }
-    await runHooksWarn('poststop', rec.config.hooks?.poststop, hookState(rec, 'stopped'), ctx.warn);
+    await runHooksWarn('poststop', rec.config.hooks?.poststop, hookState(rec, 'stopped'), ctx.warn, ctx.hookIo);
     if (cg) await removeCgroup(cg);
     store.remove(id);
   } finally {

@@ -42,7 +42,7 @@ export async function start(ctx: RuntimeContext, id: string): Promise<void> {
       closeSync(fd);
     }
     unlinkSync(store.fifo(id));
-    await runHooksWarn('poststart', rec.config.hooks?.poststart, hookState(rec, 'running'), ctx.warn);
+    await runHooksWarn('poststart', rec.config.hooks?.poststart, hookState(rec, 'running'), ctx.warn, ctx.hookIo);
   } finally {
     unlock();
   }

@@ -9,14 +9,17 @@
 //
 // Trust: the socket is 0600 in the root directory and each peer must be
 // uid 0 (SO_PEERCRED) in this server's namespaces and cgroups with its
-// umask; anything this server does not do exactly as the CLI would
-// (hooks, a terminal to proxy, --preserve-fds, usage errors, any other
-// verb) gets "fallback" before anything is touched, and the launcher then
-// runs the Node CLI as usual.
+// umask; anything this server does not do exactly as the CLI would (a
+// terminal to proxy, --preserve-fds, usage errors, any other verb) gets
+// "fallback" before anything is touched, and the launcher then runs the
+// Node CLI as usual. Hooks run here with the caller's stdout, stderr and
+// cwd (their parent is this server, not the launcher: as with the CLI,
+// nothing waits for them but the verb).
+
 //
-// Wire (a stream; launcher -> server first, with two fds: the plan pipe's
-// write end, the sync socket's end):
-//   u32 LE length, then NUL-separated: "DRAYWARM1", umask (octal), cwd,
+// Wire (a stream; launcher -> server first, with four fds: the plan pipe's
+// write end, the sync socket's end, its stdout and stderr for the hooks):
+//   u32 LE length, then NUL-separated: "DRAYWARM2", umask (octal), cwd,
 //   root, log file ("" = none), log format ("" = text), verb, its args...
 // then lines. server -> launcher: "fallback", "spawn", "pid N" (run: the
 // container, for signal forwarding), "kill", "stderr LEN\n<bytes>",
@@ -36,7 +39,7 @@ import { create } from '../verbs/create.ts';
 import { run } from '../verbs/run.ts';
 
 const IDLE_MS = 5000;
-const MAGIC = 'DRAYWARM1';
+const MAGIC = 'DRAYWARM2';
 const SAME = ['ns/mnt', 'ns/pid', 'ns/net', 'ns/user', 'ns/ipc', 'ns/uts', 'ns/cgroup', 'cgroup'];
 
 const tick = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -161,7 +164,7 @@ async function answer(c: net.Socket, data: Buffer, peerPid: number, env: ServerE
   };
   const parts = data.toString('utf8').split('\0');
   const [magic, umask, cwd, root, logFile, logFormat, verb, ...args] = parts;
-  if (magic !== MAGIC || held.count() !== 2 || root !== env.root || cwd === undefined || !cwd.startsWith('/') ||
+  if (magic !== MAGIC || held.count() !== 4 || root !== env.root || cwd === undefined || !cwd.startsWith('/') ||
       Number.parseInt(umask ?? '', 8) !== env.umask || (verb !== 'create' && verb !== 'run')) return decline();
   const view = procView(peerPid);
   if (view.some((v, i) => v !== env.view[i])) return decline();
@@ -181,74 +184,79 @@ async function answer(c: net.Socket, data: Buffer, peerPid: number, env: ServerE
   opts.bundle = resolve(cwd, opts.bundle);
   if (opts.pidFile !== undefined) opts.pidFile = resolve(cwd, opts.pidFile);
   if (opts.consoleSocket !== undefined) opts.consoleSocket = resolve(cwd, opts.consoleSocket);
-  // Hooks inherit the runtime's stdio and cwd, a terminal is proxied through its stdio: the CLI's to do.
-  let peek: { process?: { terminal?: boolean }; hooks?: Record<string, unknown[]> };
+  // A terminal without --console-socket is proxied through the CLI's own stdio: the CLI's to do.
+  let peek: { process?: { terminal?: boolean } };
   try { peek = JSON.parse(readFileSync(resolve(opts.bundle, 'config.json'), 'utf8')) as typeof peek; } catch { return decline(); }
   if (typeof peek !== 'object' || peek === null) return decline();
-  if (peek.hooks && Object.values(peek.hooks).some((h) => !Array.isArray(h) || h.length > 0)) return decline();
   if (verb === 'run' && !detach && peek.process?.terminal === true && opts.consoleSocket === undefined) return decline();
 
   // From here on this server answers for the verb.
-  const stderr = (text: string): void => send(`stderr ${Buffer.byteLength(text)}\n${text}`);
-  const log = new RuntimeLog({ file: logFile ? resolve(cwd, logFile) : undefined, format: logFormat || undefined, sink: stderr });
-  const ctx = runtimeContext({ root: env.root, warn: (m) => log.warn(m), debug: (m) => log.debug(m) });
-
-  let onSpawned: ((line: string) => void) | undefined;
-  let onExited: ((code: number) => void) | undefined;
-  const exited = new Promise<number>((r) => { onExited = r; });
-  let buf = '';
-  c.setEncoding('utf8');
-  c.on('data', (d: string) => {
-    buf += d;
-    for (let i; (i = buf.indexOf('\n')) >= 0; buf = buf.slice(i + 1)) {
-      const line = buf.slice(0, i);
-      if (line.startsWith('exited ')) onExited?.(Number(line.slice(7)));
-      else if (line.startsWith('spawned ') || line.startsWith('spawnerr ')) onSpawned?.(line);
-    }
-  });
-  // The launcher gone (killed, as a CLI can be): as with the CLI's death, the
-  // executor then sees its sync socket close and gives up, and create cleans up.
-  let syncSock: net.Socket | undefined;
-  let finished = false;
-  c.once('close', () => {
-    if (!finished) syncSock?.destroy();
-    onExited?.(137);
-    onSpawned?.('spawnerr the launcher went away');
-  });
-  c.resume();
-
-  const spawnExecutor: ExecutorSpawner = (o): SpawnedExecutor => {
-    const ok = o.planFd === 3 && o.syncFd === 4 && Array.isArray(o.stdio) && o.stdio.length === 5 &&
-      o.stdio.slice(0, 3).every((s) => s === 'inherit') && o.stdio.slice(3).every((s) => s === 'pipe');
-    const failed = new Promise<never>((_, reject) => {
-      if (!ok) { reject(new Error('warm server: unexpected executor stdio')); return; }
-      onSpawned = (line) => { if (line.startsWith('spawnerr ')) reject(new Error(`start executor: ${line.slice(9)}`)); };
-    });
-    failed.catch(() => {});
-    const [planFd, syncFd] = held.take() as [number, number];
-    const plan = new net.Socket({ fd: planFd, readable: false, writable: true });
-    plan.on('finish', () => plan.destroy());
-    const sync = new net.Socket({ fd: syncFd, readable: true, writable: true });
-    syncSock = sync;
-    if (c.destroyed) sync.destroy();
-    if (ok) send('spawn\n');
-    return { plan, sync, exited, failed, kill: () => send('kill\n') };
-  };
-
-  let code = 1;
+  const [planFd, syncFd, outFd, errFd] = held.take() as [number, number, number, number];
+  let executorFds = [planFd, syncFd];
   try {
-    if (verb === 'create') {
-      await create(ctx, { ...opts, spawnExecutor });
-      code = 0;
-    } else {
-      code = await run(ctx, { ...opts, detach, spawnExecutor, onCreated: (pid) => send(`pid ${pid}\n`) });
+    const stderr = (text: string): void => send(`stderr ${Buffer.byteLength(text)}\n${text}`);
+    const log = new RuntimeLog({ file: logFile ? resolve(cwd, logFile) : undefined, format: logFormat || undefined, sink: stderr });
+    const ctx = runtimeContext({ root: env.root, warn: (m) => log.warn(m), debug: (m) => log.debug(m), hookIo: { stdout: outFd, stderr: errFd, cwd } });
+
+    let onSpawned: ((line: string) => void) | undefined;
+    let onExited: ((code: number) => void) | undefined;
+    const exited = new Promise<number>((r) => { onExited = r; });
+    let buf = '';
+    c.setEncoding('utf8');
+    c.on('data', (d: string) => {
+      buf += d;
+      for (let i; (i = buf.indexOf('\n')) >= 0; buf = buf.slice(i + 1)) {
+        const line = buf.slice(0, i);
+        if (line.startsWith('exited ')) onExited?.(Number(line.slice(7)));
+        else if (line.startsWith('spawned ') || line.startsWith('spawnerr ')) onSpawned?.(line);
+      }
+    });
+    // The launcher gone (killed, as a CLI can be): as with the CLI's death, the
+    // executor then sees its sync socket close and gives up, and create cleans up.
+    let syncSock: net.Socket | undefined;
+    let finished = false;
+    c.once('close', () => {
+      if (!finished) syncSock?.destroy();
+      onExited?.(137);
+      onSpawned?.('spawnerr the launcher went away');
+    });
+    c.resume();
+
+    const spawnExecutor: ExecutorSpawner = (o): SpawnedExecutor => {
+      const ok = o.planFd === 3 && o.syncFd === 4 && Array.isArray(o.stdio) && o.stdio.length === 5 &&
+        o.stdio.slice(0, 3).every((s) => s === 'inherit') && o.stdio.slice(3).every((s) => s === 'pipe');
+      const failed = new Promise<never>((_, reject) => {
+        if (!ok) { reject(new Error('warm server: unexpected executor stdio')); return; }
+        onSpawned = (line) => { if (line.startsWith('spawnerr ')) reject(new Error(`start executor: ${line.slice(9)}`)); };
+      });
+      failed.catch(() => {});
+      executorFds = [];
+      const plan = new net.Socket({ fd: planFd, readable: false, writable: true });
+      plan.on('finish', () => plan.destroy());
+      const sync = new net.Socket({ fd: syncFd, readable: true, writable: true });
+      syncSock = sync;
+      if (c.destroyed) sync.destroy();
+      if (ok) send('spawn\n');
+      return { plan, sync, exited, failed, kill: () => send('kill\n') };
+    };
+
+    let code = 1;
+    try {
+      if (verb === 'create') {
+        await create(ctx, { ...opts, spawnExecutor });
+        code = 0;
+      } else {
+        code = await run(ctx, { ...opts, detach, spawnExecutor, onCreated: (pid) => send(`pid ${pid}\n`) });
+      }
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      log.error(msg);
+      stderr(`dray-runc: ${msg}\n`);
     }
-  } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
-    log.error(msg);
-    stderr(`dray-runc: ${msg}\n`);
+    finished = true;
+    send(`exit ${code}\n`);
+    c.end();
+  } finally {
+    for (const f of [...executorFds, outFd, errFd]) closeFd(f);
   }
-  finished = true;
-  send(`exit ${code}\n`);
-  c.end();
 }
