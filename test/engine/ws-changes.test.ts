@@ -4,6 +4,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { needsRoot } from '../support/root.ts';
 import { startDockerd, waitUntil, type DockerdPeer } from '../harness/index.ts';
@@ -12,6 +16,7 @@ import { startDrayd, type Drayd } from './support/drayd.ts';
 
 let dray: Drayd;
 let real: DockerdPeer;
+let work: string;
 
 before(async () => {
   if (needsRoot.skip) return;
@@ -21,11 +26,15 @@ before(async () => {
   real = await startDockerd();
   await dray.docker(['load', '-i', img.dockerArchive]);
   await real.docker(['load', '-i', img.dockerArchive]);
+  work = mkdtempSync(join(tmpdir(), 'drayd-ws-'));
+  writeFileSync(join(work, 'hello'), 'hello\n');
+  execFileSync('tar', ['-C', work, '-cf', join(work, 'root.tar'), 'hello']);
 });
 
 after(async () => {
   await dray?.stop();
   real?.stop();
+  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 type Side = { name: string; socket: string; docker: (args: string[]) => Promise<string> };
@@ -120,4 +129,62 @@ test('attach over websocket: output, stdin to cat, close on exit, logs, framing,
   assert.equal(d!['catBinary'], true);
   assert.equal(d!['readBinary'], false);
   assert.deepEqual(d, k);
+});
+
+const CONFIG_FIELDS = ['Cmd', 'Entrypoint', 'Env', 'ExposedPorts', 'Labels', 'User', 'Volumes', 'WorkingDir', 'OnBuild', 'Healthcheck', 'StopSignal'];
+const CHANGE_SETS: string[][] = [
+  ['CMD echo "hi there" $HOME', 'ENV A=1 B="two words" C=\'$A\' D=$A E="${A}x"', 'ENV legacy value with  spaces', 'ENV PATH=$PATH:/extra F=${A:-dflt}',
+    'LABEL a=b "c d"="e f" g=', 'LABEL legacy some value', 'EXPOSE 80 443/udp 8000-8002/tcp', 'USER nobody:nogroup', 'WORKDIR /a/../b/', 'WORKDIR c/./d',
+    'VOLUME /a /b', 'VOLUME ["/c", "/d e"]', 'ONBUILD run echo hi', 'HEALTHCHECK --interval=5s --retries=3 CMD wget -q localhost || exit 1'],
+  ['ENTRYPOINT /bin/e -x'],
+  ['CMD ["x"]', 'entrypoint ["/bin/e"]'],
+  ['ENTRYPOINT []'],
+  ['# a comment', 'ENV X=1 \\', '  Y=2', 'HEALTHCHECK NONE', 'EXPOSE 127.0.0.1:80:90/udp', 'CMD []'],
+  ['ENV K=v', 'LABEL k=$K', 'USER ${K}', 'WORKDIR rel'],
+];
+const BAD_CHANGES: string[][] = [
+  ['RUN echo'], ['STOPSIGNAL SIGKILL'], ['ENV A'], ['ENV A=1 B'], ['ENV =x'], ['EXPOSE abc'], ['EXPOSE 80/foo'], ['VOLUME [""]'], ['CMD ["a", 1]'],
+  ['ONBUILD ONBUILD RUN x'], ['ONBUILD FROM x'], ['HEALTHCHECK --interval=1ns CMD x'], ['HEALTHCHECK --bogus=1 CMD x'], ['HEALTHCHECK foo'], ['USER'], [''],
+];
+
+/** The fields --change can touch; sortEnv for commits (a container's Env order comes from create, not from the changes). */
+function pick(configJson: string, sortEnv = false): Record<string, unknown> {
+  const c = JSON.parse(configJson) as Record<string, unknown>;
+  if (sortEnv && Array.isArray(c['Env'])) c['Env'] = [...(c['Env'] as string[])].sort();
+  return Object.fromEntries(CONFIG_FIELDS.map((k) => [k, c[k] ?? null]));
+}
+
+const changeArgs = (changes: string[]): string[] => changes.flatMap((c) => ['--change', c]);
+
+test('commit --change and import --change: the same image Config as dockerd, the same errors', needsRoot, async () => {
+  for (const s of [dray, real]) await s.docker(['run', '--name', 'chsrc', '-e', 'FOO=1', '-w', '/tmp', '--label', 'from=ctr', 'busybox', 'true'], { cli: 'v28' });
+  try {
+    for (const [i, changes] of CHANGE_SETS.entries()) {
+      const got: Record<string, unknown>[] = [];
+      for (const s of [dray, real]) {
+        await s.docker(['commit', ...changeArgs(changes), 'chsrc', `committed:${i}`], { cli: 'v28' });
+        await s.docker(['import', ...changeArgs(changes), join(work, 'root.tar'), `imported:${i}`], { cli: 'v28' });
+        got.push({
+          commit: pick(await s.docker(['inspect', '--format', '{{json .Config}}', `committed:${i}`], { cli: 'v28' }), true),
+          import: pick(await s.docker(['inspect', '--format', '{{json .Config}}', `imported:${i}`], { cli: 'v28' })),
+        });
+      }
+      assert.deepEqual(got[0], got[1], `--change ${JSON.stringify(changes)}`);
+    }
+    // the changes take effect: the committed image runs with its new Cmd and Env
+    assert.equal(await dray.docker(['run', '--rm', '-w', '/', '--entrypoint', '', 'committed:0', 'sh', '-c', 'echo "$B,$legacy"']), 'two words,value with  spaces\n');
+    for (const changes of BAD_CHANGES) {
+      const [dc, rc] = await Promise.all([dray, real].map((s) => s.dockerResult(['commit', ...changeArgs(changes), 'chsrc', 'bad:1'], { cli: 'v28' })));
+      assert.deepEqual([dc!.code, dc!.stderr], [rc!.code, rc!.stderr], `commit --change ${JSON.stringify(changes)}`);
+      const [di, ri] = await Promise.all([dray, real].map((s) => s.dockerResult(['import', ...changeArgs(changes), join(work, 'root.tar'), 'bad:1'], { cli: 'v28' })));
+      assert.deepEqual([di!.code, di!.stderr], [ri!.code, ri!.stderr], `import --change ${JSON.stringify(changes)}`);
+      assert.notEqual(di!.code, 0);
+    }
+    // nothing was made by a refused change
+    const [dl, rl] = await Promise.all([dray, real].map((s) => s.docker(['images', '-q', 'bad'], { cli: 'v28' })));
+    assert.equal(dl, '');
+    assert.equal(rl, '');
+  } finally {
+    for (const s of [dray, real]) await s.dockerResult(['rm', '-f', 'chsrc']);
+  }
 });

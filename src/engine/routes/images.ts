@@ -6,6 +6,7 @@ import type { RequestContext } from '../api/context.ts';
 import type { Router } from '../api/router.ts';
 import type { ContainerManager } from '../containers/manager.ts';
 import { parseFilters } from '../containers/view.ts';
+import { applyChanges } from '../containers/changes.ts';
 import type { EventBus } from '../events/bus.ts';
 import { isDangling, removeImage, type EngineImage, type ImageService } from '../images/service.ts';
 import { pull } from '../../images/pull.ts';
@@ -229,8 +230,8 @@ export function imageRoutes(router: Router, d: ImageRouteDeps): void {
     const fromSrc = ctx.query.get('fromSrc');
     if (fromSrc !== null) {
       if (fromSrc !== '-') throw notImplemented('importing from a URL is not supported by drayd: use fromSrc=- with the tarball as the body');
-      if (ctx.query.getAll('changes').some((c) => c.trim())) throw notImplemented('import --change is not supported by drayd yet');
-      const r = await importRootfs(ctx.req, { content: images.stores.content, ...(ctx.query.get('message') ? { message: ctx.query.get('message')! } : {}) });
+      const config = applyChanges({}, ctx.query.getAll('changes'));
+      const r = await importRootfs(ctx.req, { content: images.stores.content, config, ...(ctx.query.get('message') ? { message: ctx.query.get('message')! } : {}) });
       const repo = ctx.query.get('repo');
       let name = `dray-dangling@${r.id}`;
       if (repo) {
