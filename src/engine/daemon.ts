@@ -61,7 +61,7 @@ export async function startEngine(opts: EngineOptions): Promise<Engine> {
   mkdirSync(opts.dataRoot, { recursive: true, mode: 0o711 });
   mkdirSync(opts.execRoot, { recursive: true, mode: 0o711 });
   const events = new EventBus();
-  const supervisor = await connectSupervisor({ ...(opts.containerd ? { address: opts.containerd } : {}), dataRoot: opts.dataRoot, execRoot: opts.execRoot, ...(opts.debug ? { debug: true } : {}) });
+  const supervisor = await connectSupervisor({ ...(opts.containerd ? { address: opts.containerd } : {}), dataRoot: opts.dataRoot, execRoot: opts.execRoot, ...(opts.debug ? { debug: true } : {}), log: log.error });
   const images = new ImageService(opts.dataRoot);
   const tasks = new SupervisorTasks(supervisor.client, opts.runtime || process.env['DRAYD_RUNTIME'] || 'dray');
   const volumes = new VolumeStore({ root: opts.dataRoot, db: images.stores.db });

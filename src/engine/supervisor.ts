@@ -47,7 +47,7 @@ async function ready(c: SupervisorClient): Promise<void> {
   await c.namespaces.create(ENGINE_NAMESPACE, {}).catch((err: unknown) => { if (!isAlreadyExists(err)) throw err; });
 }
 
-export async function connectSupervisor(o: { address?: string; dataRoot: string; execRoot: string; debug?: boolean }): Promise<EngineSupervisor> {
+export async function connectSupervisor(o: { address?: string; dataRoot: string; execRoot: string; debug?: boolean; log?: (m: string) => void }): Promise<EngineSupervisor> {
   if (o.address) {
     const c = await answers(o.address, 10_000);
     if (!c) throw new Error(`dray-containerd does not answer at ${o.address}`);
@@ -59,31 +59,52 @@ export async function connectSupervisor(o: { address?: string; dataRoot: string;
   const address = `unix://${socket}`;
   const pidfile = join(state, 'containerd.pid');
   mkdirSync(state, { recursive: true, mode: 0o711 });
-  let pid = readPid(pidfile);
-  let c = pid && alive(pid) ? await answers(address, 5000) : undefined;
-  if (!c) {
+  /** Starts dray-containerd; resolves with its pid once it answers (with a client, when asked for one). */
+  const launch = async (): Promise<{ pid: number; client: SupervisorClient }> => {
     const log = openSync(join(state, 'containerd.log'), 'a', 0o600);
     try {
       const child = spawn(DRAY_CONTAINERD, [
         '--data-root', join(o.dataRoot, 'containerd'), '--exec-root', state, '-H', address, '--pidfile', pidfile, ...(o.debug ? ['--debug'] : []),
       ], { detached: true, stdio: ['ignore', log, log] });
       child.unref();
-      pid = child.pid ?? 0;
       const exited = new Promise<void>((r) => child.once('exit', () => r()));
-      c = await Promise.race([answers(address, 30_000), exited.then(() => undefined)]);
+      const c = await Promise.race([answers(address, 30_000), exited.then(() => undefined)]);
       if (!c) {
         const tail = readFileSync(join(state, 'containerd.log'), 'utf8').split('\n').slice(-5).join('\n');
         throw new Error(`dray-containerd did not start: ${tail}`);
       }
+      return { pid: child.pid ?? 0, client: c };
     } finally {
       closeSync(log);
     }
-  }
+  };
+  let pid = readPid(pidfile);
+  let c = pid && alive(pid) ? await answers(address, 5000) : undefined;
+  if (!c) ({ pid, client: c } = await launch());
   await ready(c);
   const client = c;
+  // As dockerd watches its containerd: a managed one that died (kill -9, a
+  // crash) is started again; it re-adopts the shims, and the engine's Wait
+  // calls, retried meanwhile, find every task again.
+  let stopping = false;
+  let restarting = false;
+  const watchdog = setInterval(() => {
+    if (stopping || restarting || alive(pid)) return;
+    restarting = true;
+    o.log?.(`dray-containerd (pid ${pid}) is gone: starting it again`);
+    launch().then(async (r) => {
+      r.client.close();
+      pid = r.pid;
+      if (stopping) process.kill(pid, 'SIGTERM');
+      else await ready(client);
+    }).catch((err: Error) => o.log?.(`dray-containerd restart failed: ${err.message}`)).finally(() => { restarting = false; });
+  }, 1000);
+  watchdog.unref();
   return {
-    client, address, pid,
+    client, address, get pid() { return pid; },
     async stop() {
+      stopping = true;
+      clearInterval(watchdog);
       client.close();
       if (!pid || !alive(pid)) return;
       process.kill(pid, 'SIGTERM');

@@ -196,6 +196,28 @@ test('kill -9 of drayd: containers keep running, state and logs survive', needsR
   }
 });
 
+test('kill -9 of drayd\'s dray-containerd: drayd starts it again; containers keep running, exec, stop and exits work', needsRoot, async () => {
+  const { readFileSync } = await import('node:fs');
+  const supPid = (): number => Number(readFileSync(join(dray.execRoot, 'containerd', 'containerd.pid'), 'utf8').trim());
+  await dray.docker(['run', '-d', '--name', 'outlives', 'busybox', 'sleep', '600']);
+  await dray.docker(['run', '-d', '--name', 'exits-meanwhile', 'busybox', 'sh', '-c', 'sleep 1; exit 7']);
+  try {
+    const pid = Number((await dray.docker(['inspect', '--format', '{{.State.Pid}}', 'outlives'])).trim());
+    const old = supPid();
+    process.kill(old, 'SIGKILL');
+    await waitUntil('a new dray-containerd', async () => { try { const p = supPid(); return p !== old && (process.kill(p, 0), true); } catch { return false; } }, 20_000);
+    process.kill(pid, 0); // the container never stopped
+    // the exit that happened while no supervisor ran reaches drayd through the re-adopted shim
+    await waitUntil('exit recorded', async () => (await dray.docker(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', 'exits-meanwhile'])).trim() === 'exited 7', 20_000);
+    assert.equal((await dray.docker(['exec', 'outlives', 'echo', 'still here'])), 'still here\n');
+    await dray.docker(['stop', '-t', '0', 'outlives']);
+    assert.equal((await dray.docker(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', 'outlives'])).trim(), 'exited 137');
+    assert.equal(await dray.docker(['run', '--rm', 'busybox', 'echo', 'new one']), 'new one\n');
+  } finally {
+    await dray.dockerResult(['rm', '-f', 'outlives', 'exits-meanwhile']);
+  }
+});
+
 test('TTY: run -it and exec -it under a pty (script), attach to a running container', needsRoot, async () => {
   const env = { ...dray.cliEnv, TERM: 'xterm' };
   const { execCommand } = await import('../harness/index.ts');

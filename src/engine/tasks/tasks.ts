@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { constants } from 'node:os';
 import type { ShimExit, ShimStream } from '../../shim/client.ts';
 import type { DockerCgroupStats } from '../../runtime/cgroups/index.ts';
-import { isNotFound, isUnavailable, SupervisorError, type SupervisorClient, type TaskAttach, type Timestamp } from '../../supervisor/client/index.ts';
+import { isFailedPrecondition, isNotFound, SupervisorError, type SupervisorClient, type TaskAttach, type Timestamp } from '../../supervisor/client/index.ts';
 
 export interface TaskCreateOptions {
   id: string;
@@ -103,11 +103,12 @@ class SupervisorTask extends EventEmitter<{ exit: [ShimExit] }> implements TaskH
         return;
       } catch (err) {
         if (this.#closed) return;
-        if (!isUnavailable(err)) {
+        if (isNotFound(err) || isFailedPrecondition(err)) {
           // the task is gone without a recorded exit (its shim died with it)
           this.emit('exit', { id: this.#id, pid: 0, status: 'stopped', exitStatus: 255, exitedAt: new Date().toISOString(), oomKilled: false });
           return;
         }
+        // anything else is the connection (dray-containerd restarting): wait it out
         await delay(backoff);
         backoff = Math.min(backoff * 2, 2000);
       }
