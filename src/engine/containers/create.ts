@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { badRequest, notImplemented } from '../api/errors.ts';
 import type { EngineImage } from '../images/service.ts';
 import { capabilitySet } from './caps.ts';
-import { networkMode } from './spec.ts';
+import { parseCgroupRules, parseDeviceMappings } from './devices.ts';
+import { joinedContainer, networkMode } from './spec.ts';
 import { initialState, type ContainerConfig, type ContainerRecord, type HostConfig } from './types.ts';
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -47,6 +48,22 @@ function mergeEnv(image: string[] = [], user: string[] = []): string[] {
   return [...out.values()];
 }
 
+/**
+ * dockerd's checks of `--network container:<x>` on the request as sent (before
+ * the image's config is merged in: an image's EXPOSE is no conflict).
+ */
+export function validateContainerNetwork(c: ContainerConfig, hc: HostConfig): void {
+  if (joinedContainer(hc) === null) return;
+  const conflicting = (what: string): never => { throw badRequest(`conflicting options: ${what}`); };
+  if (c.Hostname) conflicting('hostname and the network mode');
+  if ((hc['Links'] as unknown[] | null | undefined)?.length) conflicting("container type network can't be used with links. This would result in undefined behavior");
+  if (hc.Dns?.length) conflicting('dns and the network mode');
+  if (hc.ExtraHosts?.length) conflicting('custom host-to-IP mapping and the network mode');
+  if (c['MacAddress']) conflicting('mac-address and the network mode');
+  if ((hc.PortBindings && Object.keys(hc.PortBindings).length > 0) || hc['PublishAllPorts'] === true) conflicting('port publishing and the container type network mode');
+  if (c.ExposedPorts && Object.keys(c.ExposedPorts).length > 0) conflicting('port exposing and the container type network mode');
+}
+
 /** Validations dockerd makes at create time, so a bad config fails before anything exists. */
 export function validateHostConfig(hc: HostConfig, withNetwork = false): void {
   if (!withNetwork) networkMode(hc);
@@ -59,7 +76,8 @@ export function validateHostConfig(hc: HostConfig, withNetwork = false): void {
   const pb = hc.PortBindings;
   if (!withNetwork && pb && Object.values(pb).some((v) => Array.isArray(v) && v.length > 0)) throw notImplemented('publishing ports (-p) is not supported by drayd yet: it needs the bridge network');
   if (hc.LogConfig && hc.LogConfig.Type && hc.LogConfig.Type !== 'json-file') throw notImplemented(`logging driver ${hc.LogConfig.Type} is not supported by drayd: only json-file`);
-  if ((hc['Devices'] as unknown[] | undefined)?.length) throw notImplemented('--device is not supported by drayd yet');
+  parseDeviceMappings(hc['Devices']);
+  parseCgroupRules(hc['DeviceCgroupRules']);
   if (hc.Memory && hc.Memory < 6 * 1024 * 1024) throw badRequest('Minimum memory limit allowed is 6MB');
   if (hc.MemorySwap && hc.MemorySwap > 0 && hc.Memory && hc.MemorySwap < hc.Memory) throw badRequest('Minimum memoryswap limit should be larger than memory limit, see usage');
 }
@@ -74,6 +92,7 @@ export function buildRecord(req: CreateRequest, image: EngineImage, imageRef: st
   if (!hc.NetworkMode) hc.NetworkMode = 'default';
   if (!hc.RestartPolicy || !hc.RestartPolicy.Name) hc.RestartPolicy = { Name: 'no', MaximumRetryCount: 0 };
   if (!hc.LogConfig || !hc.LogConfig.Type) hc.LogConfig = { Type: 'json-file', Config: {} };
+  validateContainerNetwork(req.config, hc);
   validateHostConfig(hc, withNetwork);
   const ic = image.config.config ?? {};
   const userCmdGiven = (c.Cmd?.length ?? 0) > 0;
@@ -94,6 +113,8 @@ export function buildRecord(req: CreateRequest, image: EngineImage, imageRef: st
   c.Image = imageRef;
   const hostNet = hc.NetworkMode === 'host';
   if (!c.Hostname) c.Hostname = hostNet ? hostname() : id.slice(0, 12);
+  // a container that joins another's namespace uses that one's /etc files, known at start (empty until then, as dockerd)
+  const joins = joinedContainer(hc) !== null;
   for (const k of ['AttachStdin', 'AttachStdout', 'AttachStderr', 'Tty', 'OpenStdin', 'StdinOnce'] as const) c[k] = c[k] === true;
   if (c.Domainname === undefined) c.Domainname = '';
   const argv = [...(c.Entrypoint ?? []), ...(c.Cmd ?? [])];
@@ -106,9 +127,9 @@ export function buildRecord(req: CreateRequest, image: EngineImage, imageRef: st
     Args: argv.slice(1),
     State: initialState(),
     Image: image.id,
-    ResolvConfPath: join(dir, 'resolv.conf'),
-    HostnamePath: join(dir, 'hostname'),
-    HostsPath: join(dir, 'hosts'),
+    ResolvConfPath: joins ? '' : join(dir, 'resolv.conf'),
+    HostnamePath: joins ? '' : join(dir, 'hostname'),
+    HostsPath: joins ? '' : join(dir, 'hosts'),
     LogPath: join(dir, `${id}-json.log`),
     Name: name,
     RestartCount: 0,

@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
-import { ApiError, badRequest, conflict, notImplemented, serverError } from '../api/errors.ts';
+import { ApiError, badRequest, conflict, serverError } from '../api/errors.ts';
 import type { ShimExit } from '../../shim/client.ts';
 import { mountAll, unmount, withMount } from '../../images/snapshots/mount.ts';
 import type { EventBus } from '../events/bus.ts';
@@ -18,7 +18,7 @@ import { checkInRootfs, copyUp, ociMounts, planMounts } from '../../volumes/moun
 import { buildRecord, parseCreateBody } from './create.ts';
 import { writeContainerFiles } from './files.ts';
 import { generateName, normalizeName } from './names.ts';
-import { buildSpec, networkMode, processSpec } from './spec.ts';
+import { buildSpec, joinedContainer, networkMode, processSpec } from './spec.ts';
 import { HealthMonitor } from './health.ts';
 import { randomBytes } from 'node:crypto';
 import { ContainerStore } from './store.ts';
@@ -120,10 +120,16 @@ export class ContainerManager {
     if (!Object.hasOwn(this.#o.tasks.runtimes, runtime)) throw badRequest(`Unknown runtime specified ${runtime}`);
     const rec = buildRecord(req, image, ref, fullName, this.store.root, this.#o.network !== undefined);
     rec.HostConfig.Runtime = runtime;
+    // as dockerd: `container:<name|short id>` is recorded with the full id when that container exists
+    const joined = joinedContainer(rec.HostConfig);
+    const other = joined === null ? undefined : this.store.find(joined);
+    if (other) rec.HostConfig.NetworkMode = `container:${other.Id}`;
+    const ec = (body as { NetworkingConfig?: { EndpointsConfig?: ContainerRecord['Dray']['endpointsConfig'] } }).NetworkingConfig?.EndpointsConfig;
+    // API 1.44+ clients send --mac-address in the endpoint settings
+    if (joined !== null && ec && typeof ec === 'object' && Object.values(ec).some((e) => e?.MacAddress)) throw badRequest('conflicting options: mac-address and the network mode');
     // a missing network fails the start, not the create, as in dockerd (a 404 from create makes the CLI pull)
     this.store.reserveName(fullName, rec.Id);
-    const ec = (body as { NetworkingConfig?: { EndpointsConfig?: ContainerRecord['Dray']['endpointsConfig'] } }).NetworkingConfig?.EndpointsConfig;
-    if (ec && typeof ec === 'object') rec.Dray.endpointsConfig = ec;
+    if (ec && typeof ec === 'object' && joined === null) rec.Dray.endpointsConfig = ec;
     let warnings: string[] = [];
     try {
       const plan = await planMounts({
@@ -144,7 +150,7 @@ export class ContainerManager {
       await this.#o.images.unpack(image);
       await this.#o.images.snapshotter.prepare(rec.Dray.snapshot, image.chainId || undefined, { labels: { 'dray.container': rec.Id } });
       mkdirSync(this.store.dir(rec.Id), { recursive: true, mode: 0o710 });
-      writeContainerFiles(rec, rec.HostConfig.NetworkMode === 'host');
+      if (joined === null) writeContainerFiles(rec, rec.HostConfig.NetworkMode === 'host');
       this.store.save(rec);
     } catch (err) {
       this.store.releaseName(fullName, rec.Id);
@@ -192,6 +198,7 @@ export class ContainerManager {
     rec.Dray.manuallyStopped = false;
     let client: TaskHandle | undefined;
     try {
+      const netnsPath = this.#joinNetwork(rec);
       const rootfs = this.#mountRootfs(rec);
       const mps = rec.Dray.mountPoints ?? [];
       if (!rec.Dray.startedBefore) {
@@ -204,6 +211,7 @@ export class ContainerManager {
         rec, rootfs, cgroupsPath: this.cgroupPath(rec.Id), userMounts: um.mounts,
         ...(um.rootfsPropagation ? { rootfsPropagation: um.rootfsPropagation } : {}),
         ...(this.#o.initBinary ? { initBinary: this.#o.initBinary } : {}),
+        ...(netnsPath ? { netnsPath } : {}),
       });
       const logCfg = rec.HostConfig.LogConfig?.Config ?? {};
       const created = await this.#o.tasks.create({
@@ -306,12 +314,38 @@ export class ContainerManager {
     return m === 'default' ? 'bridge' : m;
   }
 
+  /**
+   * `--network container:<x>`, as dockerd: x must be running; the container
+   * joins x's namespace and uses x's hostname, domain name and /etc files
+   * (hostname, hosts, resolv.conf); it gets no endpoint of its own. Returns
+   * the namespace path for the spec, or undefined for other modes.
+   */
+  #joinNetwork(rec: ContainerRecord): string | undefined {
+    const ref = joinedContainer(rec.HostConfig);
+    if (ref === null) return undefined;
+    const other = this.store.resolve(ref);
+    if (other.Id === rec.Id) throw serverError('cannot join own network');
+    if (other.State.Restarting) throw conflict(`Container ${ref} is restarting, wait until the container is running`);
+    const live = this.#live.get(other.Id);
+    if (!other.State.Running || !live || live.pid <= 0) throw conflict(`cannot join network of a non running container: ${ref}`);
+    rec.HostnamePath = other.HostnamePath;
+    rec.HostsPath = other.HostsPath;
+    rec.ResolvConfPath = other.ResolvConfPath;
+    rec.Config.Hostname = other.Config.Hostname ?? '';
+    rec.Config.Domainname = other.Config.Domainname ?? '';
+    return `/proc/${live.pid}/ns/net`;
+  }
+
   /** Attaches the task's network namespace (the init waits before exec), publishes ports, writes /etc files. */
   async #connectNetwork(rec: ContainerRecord, pid: number): Promise<void> {
+    if (joinedContainer(rec.HostConfig) !== null) {
+      // the joined container's namespace, endpoints and files: nothing of its own (inspect shows no network)
+      rec.NetworkSettings = { ...rec.NetworkSettings, SandboxKey: '', Ports: {}, Networks: {} };
+      return;
+    }
     const net = this.#o.network;
     if (!net) return;
     const name = this.#networkName(rec);
-    if (name.startsWith('container:')) throw notImplemented('network mode container:<name> is not supported by drayd yet');
     const ec = rec.Dray.endpointsConfig?.[name];
     await net.connect(name, { id: rec.Id, name: rec.Name, netns: name === 'host' ? '' : `/proc/${pid}/ns/net` }, {
       ...(ec?.Aliases?.length ? { aliases: ec.Aliases } : {}),

@@ -3,12 +3,13 @@
 // profile, the /dev, /sys and /proc mounts, namespaces, resources, and the
 // container's resolv.conf/hostname/hosts bind-mounted from its directory.
 import { release } from 'node:os';
-import { badRequest, notImplemented } from '../api/errors.ts';
+import { badRequest, notImplemented, serverError } from '../api/errors.ts';
 import { dockerDefaultProfile, dockerProfileToOci, type DockerSeccompProfile } from '../../runtime/seccomp/docker-profile.ts';
 import { nativeArch } from '../../runtime/seccomp/constants.ts';
 import { capabilitySet } from './caps.ts';
 import { resolveUser } from './users.ts';
 import { mergeWithDefaults } from '../../volumes/mounts.ts';
+import { containerDevices, DEFAULT_DEVICE_RULES, type DeviceRule } from './devices.ts';
 import type { ContainerRecord, HostConfig } from './types.ts';
 
 export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -20,17 +21,6 @@ export const MASKED_PATHS = [
 export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
 interface Mount { destination: string; type: string; source: string; options: string[] }
-interface DeviceRule { allow: boolean; type?: string; major?: number; minor?: number; access: string }
-
-/** Docker's devices cgroup allow list for unprivileged containers. */
-const DEFAULT_DEVICE_RULES: DeviceRule[] = [
-  { allow: false, access: 'rwm' },
-  { allow: true, type: 'c', access: 'm' },
-  { allow: true, type: 'b', access: 'm' },
-  ...([[1, 3], [1, 8], [1, 7], [5, 0], [1, 5], [1, 9], [5, 1], [5, 2], [10, 200]] as const).map(([major, minor]) => ({ allow: true, type: 'c', major, minor, access: 'rwm' })),
-  { allow: true, type: 'c', major: 136, access: 'rwm' },
-];
-
 export interface SpecInput {
   rec: ContainerRecord;
   /** the mounted root filesystem (absolute) */
@@ -42,6 +32,8 @@ export interface SpecInput {
   /** binds, volumes and tmpfs from the volumes library (ociMounts) */
   userMounts?: Mount[];
   rootfsPropagation?: string;
+  /** --network container:<x>: the other container's namespace (/proc/<its init>/ns/net) */
+  netnsPath?: string;
 }
 
 export interface ProcessSpec {
@@ -120,8 +112,9 @@ export function processSpec(input: SpecInput, args: string[]): ProcessSpec {
   return p;
 }
 
-export function resources(hc: HostConfig, privileged: boolean): Record<string, unknown> {
-  const r: Record<string, unknown> = { devices: privileged ? [{ allow: true, access: 'rwm' }] : DEFAULT_DEVICE_RULES };
+/** linux.resources; deviceRules: the container's device cgroup rules (containerDevices), else the defaults. */
+export function resources(hc: HostConfig, privileged: boolean, deviceRules?: DeviceRule[]): Record<string, unknown> {
+  const r: Record<string, unknown> = { devices: deviceRules ?? (privileged ? [{ allow: true, access: 'rwm' }] : DEFAULT_DEVICE_RULES) };
   const mem: Record<string, unknown> = {};
   if (hc.Memory) mem.limit = hc.Memory;
   if (hc.MemoryReservation) mem.reservation = hc.MemoryReservation;
@@ -143,12 +136,23 @@ export function resources(hc: HostConfig, privileged: boolean): Record<string, u
   return r;
 }
 
-export function networkMode(hc: HostConfig, withNetwork = false): 'host' | 'none' | 'bridge' {
+export type NetworkModeKind = 'host' | 'none' | 'bridge' | 'container';
+
+/** The container a `container:<name|id>` network mode names (Docker's format check). */
+export function joinedContainer(hc: HostConfig): string | null {
+  const m = hc.NetworkMode ?? '';
+  if (!m.startsWith('container:')) return null;
+  const ref = m.slice('container:'.length);
+  if (!ref) throw badRequest('Invalid network mode: invalid container format container:<name|id>');
+  return ref;
+}
+
+export function networkMode(hc: HostConfig, withNetwork = false): NetworkModeKind {
   const m = hc.NetworkMode ?? 'default';
   if (m === 'host') return 'host';
   if (m === 'none') return 'none';
-  if (m === 'default' || m === 'bridge' || (withNetwork && !m.startsWith('container:'))) return 'bridge';
-  if (m.startsWith('container:')) throw notImplemented('network mode container:<name> is not supported by drayd yet');
+  if (joinedContainer(hc) !== null) return 'container';
+  if (m === 'default' || m === 'bridge' || withNetwork) return 'bridge';
   throw notImplemented(`network ${m} not found: user-defined networks are not supported by drayd yet`);
 }
 
@@ -179,12 +183,17 @@ export function buildSpec(input: SpecInput): Record<string, unknown> {
   ];
   const all = mergeWithDefaults(mounts, input.userMounts ?? []);
   if (hc.Init && input.initBinary) all.push({ destination: '/sbin/docker-init', type: 'bind', source: input.initBinary, options: ['bind', 'ro'] });
-  const namespaces: { type: string }[] = [{ type: 'mount' }];
-  if (net !== 'host') namespaces.push({ type: 'network' });
+  const namespaces: { type: string; path?: string }[] = [{ type: 'mount' }];
+  if (net === 'container') {
+    if (!input.netnsPath) throw serverError('network mode container: the joined container has no network namespace');
+    namespaces.push({ type: 'network', path: input.netnsPath });
+  } else if (net !== 'host') namespaces.push({ type: 'network' });
   namespaces.push({ type: 'uts' }, { type: 'pid' }, { type: 'ipc' });
+  const dev = containerDevices(hc, privileged);
   const linux: Record<string, unknown> = {
     ...(input.rootfsPropagation ? { rootfsPropagation: input.rootfsPropagation } : {}),
-    resources: resources(hc, privileged),
+    ...(dev.devices.length ? { devices: dev.devices } : {}),
+    resources: resources(hc, privileged, dev.rules),
     cgroupsPath: input.cgroupsPath,
     namespaces,
   };
@@ -197,8 +206,8 @@ export function buildSpec(input: SpecInput): Record<string, unknown> {
     }
   }
   if (net === 'host' && Object.keys(hc.Sysctls ?? {}).some((k) => k.startsWith('net.'))) throw badRequest('sysctl net.* are not allowed with the host network namespace');
-  // dockerd 20.10's defaults in a container's own network namespace: unprivileged ping and low ports
-  const sysctl: Record<string, string> = net === 'host' ? {} : { 'net.ipv4.ip_unprivileged_port_start': '0', 'net.ipv4.ping_group_range': '0 2147483647' };
+  // dockerd 20.10's defaults in a container's own network namespace (not host's, not one it joins): unprivileged ping and low ports
+  const sysctl: Record<string, string> = net === 'host' || net === 'container' ? {} : { 'net.ipv4.ip_unprivileged_port_start': '0', 'net.ipv4.ping_group_range': '0 2147483647' };
   Object.assign(sysctl, hc.Sysctls ?? {});
   if (Object.keys(sysctl).length) linux.sysctl = sysctl;
   return {
