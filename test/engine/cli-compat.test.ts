@@ -218,6 +218,20 @@ test('kill -9 of drayd\'s dray-containerd: drayd starts it again; containers kee
   }
 });
 
+test('a stale container record in dray-containerd (a crash between a start and its exit handling) does not block the next start', needsRoot, async () => {
+  const { SupervisorClient } = await import('../../src/supervisor/client/index.ts');
+  const id = (await dray.docker(['create', 'busybox', 'echo', 'fresh start'])).trim();
+  const c = new SupervisorClient(`unix://${join(dray.execRoot, 'containerd', 'containerd.sock')}`, { namespace: 'moby' });
+  try {
+    await c.containers.create({ id, runtime: { name: 'dray' }, spec: { ociVersion: '1.0.2' } });
+    assert.equal(await dray.docker(['start', '-a', id]), 'fresh start\n');
+    await assert.rejects(c.containers.get(id), (e: { code?: number }) => e.code === 5, 'the record goes with the exit');
+  } finally {
+    c.close();
+    await dray.dockerResult(['rm', '-f', id]);
+  }
+});
+
 test('TTY: run -it and exec -it under a pty (script), attach to a running container', needsRoot, async () => {
   const env = { ...dray.cliEnv, TERM: 'xterm' };
   const { execCommand } = await import('../harness/index.ts');

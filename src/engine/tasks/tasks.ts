@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { constants } from 'node:os';
 import type { ShimExit, ShimStream } from '../../shim/client.ts';
 import type { DockerCgroupStats } from '../../runtime/cgroups/index.ts';
-import { isFailedPrecondition, isNotFound, SupervisorError, type SupervisorClient, type TaskAttach, type Timestamp } from '../../supervisor/client/index.ts';
+import { isAlreadyExists, isFailedPrecondition, isNotFound, SupervisorError, type SupervisorClient, type TaskAttach, type Timestamp } from '../../supervisor/client/index.ts';
 
 export interface TaskCreateOptions {
   id: string;
@@ -207,9 +207,13 @@ export class SupervisorTasks implements TaskService {
   }
 
   async create(o: TaskCreateOptions): Promise<{ client: TaskHandle; pid: number }> {
-    // a record left by a crash between a start and its exit handling
-    await this.cleanup(o.id);
-    await this.#c.containers.create({ id: o.id, runtime: { name: o.runtime || this.runtime }, spec: o.spec, labels: { 'dray.engine': 'drayd' } });
+    const record = { id: o.id, runtime: { name: o.runtime || this.runtime }, spec: o.spec, labels: { 'dray.engine': 'drayd' } };
+    await this.#c.containers.create(record).catch(async (err: unknown) => {
+      if (!isAlreadyExists(err)) throw err;
+      // a record left by a crash between a start and its exit handling
+      await this.cleanup(o.id);
+      await this.#c.containers.create(record);
+    });
     try {
       const q = new URLSearchParams();
       if (o.logMaxSize) q.set('max-size', String(o.logMaxSize));
