@@ -3,9 +3,10 @@
 // import with --change (the resulting image Config), import from a URL.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
@@ -28,7 +29,9 @@ before(async () => {
   await real.docker(['load', '-i', img.dockerArchive]);
   work = mkdtempSync(join(tmpdir(), 'drayd-ws-'));
   writeFileSync(join(work, 'hello'), 'hello\n');
+  writeFileSync(join(work, 'big'), randomBytes(300_000));
   execFileSync('tar', ['-C', work, '-cf', join(work, 'root.tar'), 'hello']);
+  execFileSync('tar', ['-C', work, '-cf', join(work, 'big.tar'), 'hello', 'big']);
 });
 
 after(async () => {
@@ -187,4 +190,52 @@ test('commit --change and import --change: the same image Config as dockerd, the
   } finally {
     for (const s of [dray, real]) await s.dockerResult(['rm', '-f', 'chsrc']);
   }
+});
+
+/** POSTs to the API and returns the status and the JSON lines of the answer. */
+function postLines(socket: string, path: string): Promise<{ status: number; lines: Record<string, unknown>[] }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath: socket, path, method: 'POST' }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => { body += c.toString(); });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, lines: body.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Record<string, unknown>) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('import from an http URL: the progress stream, the image, the errors as dockerd', needsRoot, async (t) => {
+  const tar = readFileSync(join(work, 'big.tar'));
+  const srv = createServer((req, res) => {
+    if (req.url === '/big.tar') res.end(tar);
+    else if (req.url === '/chunked.tar') { res.write(tar.subarray(0, 1000)); res.end(tar.subarray(1000)); }
+    else if (req.url === '/moved') { res.writeHead(302, { Location: '/big.tar' }); res.end(); }
+    else { res.writeHead(404); res.end('nothing here\n'); }
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => srv.close(() => r())));
+  const base = `127.0.0.1:${(srv.address() as { port: number }).port}`;
+  const seen: unknown[] = [];
+  for (const s of [dray, real]) {
+    const r: Record<string, unknown> = {};
+    for (const [i, src] of [`http://${base}/big.tar`, `${base}/chunked.tar`, `http://${base}/moved`].entries()) {
+      const a = await postLines(s.socket, `/v1.41/images/create?fromSrc=${encodeURIComponent(src)}&repo=fromurl&tag=${i}&changes=${encodeURIComponent('CMD ["/x"]')}`);
+      const id = (await s.docker(['inspect', '--format', '{{.Id}}', `fromurl:${i}`], { cli: 'v28' })).trim();
+      assert.deepEqual(a.lines.at(-1), { status: id });
+      // the intermediate progress lines depend on read sizes and timing: the first, the last, the end
+      const importing = a.lines.filter((l) => l['status'] === 'Importing');
+      r[src] = { status: a.status, first: a.lines[0], last: importing.at(-1), rest: a.lines.slice(a.lines.indexOf(importing.at(-1)!) + 1, -1) };
+      r[`${src} image`] = await s.docker(['inspect', '--format', '{{.Comment}} {{json .RootFS.Layers}} {{json .Config.Cmd}}', `fromurl:${i}`], { cli: 'v28' });
+    }
+    // the CLI takes a URL as the source
+    r['cli'] = /^sha256:[0-9a-f]{64}$/.test((await s.docker(['import', `http://${base}/big.tar`, 'fromurl:cli'], { cli: 'v28' })).trim().split('\n').at(-1)!);
+    for (const bad of [`http://${base}/missing`, 'http://127.0.0.1:1/x.tar', `ftp://${base}/x`]) {
+      r[bad] = await postLines(s.socket, `/v1.41/images/create?fromSrc=${encodeURIComponent(bad)}&repo=bad`);
+    }
+    seen.push(r);
+  }
+  assert.deepEqual(seen[0], seen[1]);
+  assert.equal((seen[0] as Record<string, unknown>)['cli'], true);
+  assert.equal(await dray.docker(['images', '-q', 'bad']), '');
 });

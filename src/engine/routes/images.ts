@@ -1,5 +1,5 @@
 // /images/...: pull (create), list, inspect, history, tag, remove, load,
-// save (get), push, prune; search/commit/import answer 501 until supported.
+// save (get), push, prune, import (body or URL, --change); search answers 501.
 import { apiVersionAtLeast } from '../api/api-version.ts';
 import { ApiError, badRequest, notImplemented } from '../api/errors.ts';
 import type { RequestContext } from '../api/context.ts';
@@ -7,6 +7,8 @@ import type { Router } from '../api/router.ts';
 import type { ContainerManager } from '../containers/manager.ts';
 import { parseFilters } from '../containers/view.ts';
 import { applyChanges } from '../containers/changes.ts';
+import { download, importUrl, withProgress } from '../images/import-url.ts';
+import type { Descriptor } from '../../images/content/types.ts';
 import type { EventBus } from '../events/bus.ts';
 import { isDangling, removeImage, type EngineImage, type ImageService } from '../images/service.ts';
 import { pull } from '../../images/pull.ts';
@@ -99,6 +101,49 @@ export function imageInspect(svc: ImageService, img: EngineImage, size: number, 
 
 export function imageRoutes(router: Router, d: ImageRouteDeps): void {
   const { images } = d;
+
+  // docker import: dockerd's order (the name, the --change lines, then the
+  // source: the request body for "-", else an http(s) URL with progress)
+  const importImage = async (ctx: RequestContext, fromSrc: string): Promise<void> => {
+    const repo = ctx.query.get('repo');
+    let name: string | undefined;
+    if (repo) {
+      try {
+        const p = parseNormalized(repo);
+        if (p.digest !== undefined) throw new Error('cannot import digest reference');
+        name = formatReference({ domain: p.domain, path: p.path, tag: ctx.query.get('tag') || p.tag || 'latest' });
+      } catch (err) {
+        throw badRequest((err as Error).message);
+      }
+    }
+    const config = applyChanges({}, ctx.query.getAll('changes'));
+    const src = fromSrc === '-' ? '-' : importUrl(fromSrc);
+    const message = ctx.query.get('message') || `Imported from ${src}`;
+    const record = async (r: { id: string; target: Descriptor }): Promise<void> => {
+      images.stores.images.put(name ?? `dray-dangling@${r.id}`, r.target);
+      await images.unpack(await images.resolve(r.id));
+      d.events.publish('image', 'import', r.id, { name: repo ?? '' });
+    };
+    if (src === '-') {
+      const r = await importRootfs(ctx.req, { content: images.stores.content, config, message });
+      await record(r);
+      ctx.startStream(200, 'application/json');
+      ctx.res.end(JSON.stringify({ status: r.id }) + '\r\n');
+      return;
+    }
+    const dl = await download(src);
+    const out = new JsonStream(ctx);
+    out.write({ status: `Downloading from ${src}` });
+    try {
+      const r = await importRootfs(withProgress(dl, (line) => out.write(line)), { content: images.stores.content, config, message });
+      await record(r);
+      out.write({ status: r.id });
+    } catch (err) {
+      dl.body.destroy();
+      out.fail(err as Error);
+    }
+    out.end();
+  };
   const users = () => d.containers.store.all().map((r) => ({ id: r.Id, imageId: r.Image, running: r.State.Running }));
 
   router.add('GET', '/images/json', async (ctx) => {
@@ -229,24 +274,7 @@ export function imageRoutes(router: Router, d: ImageRouteDeps): void {
   router.add('POST', '/images/create', async (ctx) => {
     const fromSrc = ctx.query.get('fromSrc');
     if (fromSrc !== null) {
-      if (fromSrc !== '-') throw notImplemented('importing from a URL is not supported by drayd: use fromSrc=- with the tarball as the body');
-      const config = applyChanges({}, ctx.query.getAll('changes'));
-      const r = await importRootfs(ctx.req, { content: images.stores.content, config, ...(ctx.query.get('message') ? { message: ctx.query.get('message')! } : {}) });
-      const repo = ctx.query.get('repo');
-      let name = `dray-dangling@${r.id}`;
-      if (repo) {
-        try {
-          const p = parseNormalized(repo);
-          name = formatReference({ domain: p.domain, path: p.path, tag: ctx.query.get('tag') || p.tag || 'latest' });
-        } catch (err) {
-          throw badRequest((err as Error).message);
-        }
-      }
-      images.stores.images.put(name, r.target);
-      await images.unpack(await images.resolve(r.id));
-      d.events.publish('image', 'import', r.id, { name: repo ?? '' });
-      ctx.startStream(200, 'application/json');
-      ctx.res.end(JSON.stringify({ status: r.id }) + '\r\n');
+      await importImage(ctx, fromSrc);
       return;
     }
     const from = ctx.query.get('fromImage') ?? '';
