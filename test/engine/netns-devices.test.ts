@@ -9,10 +9,13 @@ import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import { needsRoot } from '../support/root.ts';
 import { startDockerd, type DockerdPeer, type DockerCli, type ExecResult } from '../harness/index.ts';
 import { testImage } from '../images/index.ts';
 import { native } from '../../src/common/native.ts';
+import { ApiError } from '../../src/engine/api/errors.ts';
+import { containerDevices, parseCgroupRule, parseDeviceMappings } from '../../src/engine/containers/devices.ts';
 import { startDrayd, type Drayd } from './support/drayd.ts';
 
 let dray: Drayd;
@@ -132,6 +135,7 @@ test('--network container:<x>: the same namespace, hostname and /etc files; no e
 test('--network container:<x>: refused options, missing and stopped containers, with dockerd\'s errors', needsRoot, async () => {
   const owner = `owner-${uniq()}`;
   const stopped = `stopped-${uniq()}`;
+  const self = `self-${uniq()}`;
   try {
     const results: string[][] = [];
     for (const d of daemons) {
@@ -152,13 +156,17 @@ test('--network container:<x>: refused options, missing and stopped containers, 
       out.push(`not running: ${notRunning.code} ${daemonError(notRunning.stderr).replace(stoppedId, '<id>')}`);
       const bad = await d.run(['run', '--rm', '--network', 'container:', 'busybox', 'true']);
       out.push(`empty: ${bad.code} ${daemonError(bad.stderr)}`);
+      // unknown at create (kept as given), itself at start
+      await d.ok(['create', '--name', self, '--network', `container:${self}`, 'busybox', 'true']);
+      const own = await d.run(['start', self]);
+      out.push(`own: ${own.code} ${daemonError(own.stderr)}`);
       results.push(out);
     }
     assert.match(results[0]!.join('\n'), /-p: 125 conflicting options: port publishing and the container type network mode/);
     assert.match(results[0]!.join('\n'), /not running: 125 cannot join network of a non running container: <id>/);
     assert.deepEqual(results[0], results[1]);
   } finally {
-    await cleanup(owner, stopped);
+    await cleanup(owner, stopped, self);
   }
 });
 
@@ -290,3 +298,51 @@ test('--privileged: the host\'s devices in /dev', needsRoot, async () => {
     await dray.dockerResult(['rm', '-f', id]);
   }
 });
+
+test('device mappings and cgroup rules: the CLI\'s defaults, Docker\'s formats, bad input refused', () => {
+  assert.deepEqual(parseDeviceMappings([{ PathOnHost: '/dev/zero' }]), [{ PathOnHost: '/dev/zero', PathInContainer: '/dev/zero', CgroupPermissions: 'rwm' }]);
+  assert.deepEqual(parseCgroupRule('c 1:* rm'), { allow: true, type: 'c', major: 1, minor: -1, access: 'rm' });
+  assert.deepEqual(parseCgroupRule('a *:* rwm'), { allow: true, type: 'a', major: -1, minor: -1, access: 'rwm' });
+  const refused = (f: () => unknown, re: RegExp): void => assert.throws(f, (e: unknown) => e instanceof ApiError && e.status === 400 && re.test(e.message));
+  refused(() => parseDeviceMappings([{ PathOnHost: '/dev/zero', PathInContainer: 'dev/z' }]), /^bad format for path: dev\/z$/);
+  refused(() => parseDeviceMappings([{ PathOnHost: '/dev/zero', CgroupPermissions: 'rwx' }]), /^bad mode specified: rwx$/);
+  refused(() => parseDeviceMappings([{ PathOnHost: '/dev/zero', CgroupPermissions: 'rr' }]), /^bad mode specified: rr$/);
+  refused(() => parseDeviceMappings([{ PathInContainer: '/dev/z' }]), /PathOnHost is empty/);
+  refused(() => parseDeviceMappings('/dev/zero'), /cannot unmarshal Devices/);
+  for (const r of ['x 1:2 r', 'c 1:2 rwmx', 'c 1 r', 'c a:1 r', ' c 1:2 r']) refused(() => parseCgroupRule(r), /^invalid device cgroup rule format: /);
+});
+
+test('device mappings: a FIFO is refused before anything runs (runc has no cgroup rule for it)', needsRoot, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'netns-fifo-'));
+  try {
+    native().mknod(join(dir, 'p'), 0o010000 | 0o600, 0, 0);
+    assert.throws(() => containerDevices({ Devices: [{ PathOnHost: dir, PathInContainer: '/dev/f', CgroupPermissions: 'rwm' }] }, false),
+      (e: unknown) => e instanceof ApiError && e.status === 500 && /invalid cgroup device type "p"/.test(e.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('create refuses bad device input with 400 and creates nothing', needsRoot, async () => {
+  const before = (await dray.docker(['ps', '-aq'])).trim();
+  const create = (hc: Record<string, unknown>): Promise<{ status: number; body: string }> =>
+    apiPost(dray.socket, '/v1.41/containers/create', JSON.stringify({ Image: 'busybox', Cmd: ['true'], HostConfig: hc }));
+  assert.deepEqual(await create({ Devices: [{ PathOnHost: '/dev/zero', PathInContainer: 'dev/z', CgroupPermissions: 'rwm' }] }), { status: 400, body: '{"message":"bad format for path: dev/z"}' });
+  assert.deepEqual(await create({ Devices: [{ PathOnHost: '/dev/zero', PathInContainer: '/dev/z', CgroupPermissions: 'rwx' }] }), { status: 400, body: '{"message":"bad mode specified: rwx"}' });
+  // dockerd 20.10's message, which it gives only at start (500)
+  assert.deepEqual(await create({ DeviceCgroupRules: ['c 1:2 rwmx'] }), { status: 400, body: `{"message":"invalid device cgroup rule format: 'c 1:2 rwmx'"}` });
+  assert.equal((await dray.docker(['ps', '-aq'])).trim(), before);
+});
+
+function apiPost(socket: string, path: string, body: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath: socket, path, method: 'POST', headers: { 'Content-Type': 'application/json' } }, (res) => {
+      let b = '';
+      res.on('data', (c: Buffer) => { b += c.toString(); });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: b.trim() }));
+    });
+    req.setTimeout(10_000, () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
