@@ -111,8 +111,8 @@ export function devicesFromPath(m: DeviceMapping): { devices: LinuxDevice[]; rul
   return { devices, rules };
 }
 
-/** Lexical walk without following links (Go's filepath.Walk), bounded. */
-function walk(root: string, visit: (path: string, st: BigIntStats) => void): void {
+/** Lexical walk without following links (Go's filepath.Walk), bounded; skipDir: directories not entered. */
+function walk(root: string, visit: (path: string, st: BigIntStats) => void, skipDir: (name: string) => boolean = () => false): void {
   let seen = 0;
   const rec = (dir: string): void => {
     let names: string[];
@@ -123,36 +123,24 @@ function walk(root: string, visit: (path: string, st: BigIntStats) => void): voi
       let st: BigIntStats;
       try { st = lstatSync(p, { bigint: true }); } catch { continue; }
       visit(p, st);
-      if (st.isDirectory()) rec(p);
+      if (st.isDirectory() && !skipDir(n)) rec(p);
     }
   };
   rec(root);
 }
 
+const HOST_SKIPPED_DIRS = new Set(['pts', 'shm', 'fd', 'mqueue', '.lxc', '.lxd-mounts', '.udev']);
+
 /** What --privileged maps: every char/block device under /dev, as runc's HostDevices lists them. */
 export function hostDevices(root = '/dev'): LinuxDevice[] {
   const out: LinuxDevice[] = [];
-  let seen = 0;
-  const rec = (dir: string): void => {
-    let names: string[];
-    try { names = readdirSync(dir).sort(); } catch { return; }
-    for (const n of names) {
-      if (++seen > WALK_LIMIT) return;
-      const p = join(dir, n);
-      let st: BigIntStats;
-      try { st = lstatSync(p, { bigint: true }); } catch { continue; }
-      if (st.isDirectory()) {
-        if (!['pts', 'shm', 'fd', 'mqueue', '.lxc', '.lxd-mounts', '.udev'].includes(n)) rec(p);
-        continue;
-      }
-      // the console is the runtime's; /dev/ptmx becomes the link to pts/ptmx (runc replaces the host's node,
-      // which would open the host's devpts instance, not the container's)
-      if (dir === root && (n === 'console' || n === 'ptmx')) continue;
-      const d = deviceFromStat(p, st);
-      if (d && d.type !== 'p') out.push(d);
-    }
-  };
-  rec(root);
+  walk(root, (p, st) => {
+    // the console is the runtime's; /dev/ptmx becomes the link to pts/ptmx (runc replaces the host's node,
+    // which would open the host's devpts instance, not the container's)
+    if (p === join(root, 'console') || p === join(root, 'ptmx')) return;
+    const d = deviceFromStat(p, st);
+    if (d && d.type !== 'p') out.push(d);
+  }, (n) => HOST_SKIPPED_DIRS.has(n));
   return out;
 }
 
