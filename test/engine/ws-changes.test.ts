@@ -123,7 +123,17 @@ test('attach over websocket: output, stdin to cat, close on exit, logs, framing,
     await s.docker(['unpause', 'wspause']);
     const p = await plainGet(s.socket, '/v1.41/containers/wspause/attach/ws?stream=1');
     r['plain'] = `${p.status} ${p.body.trim()}`;
-    await s.docker(['rm', '-f', 'wscat', 'wsread', 'wspause']);
+    // a TTY: the detach keys (each key its own message, as dockerd's escape proxy reads them) end the session, the container runs on
+    await s.docker(['run', '-d', '-it', '--name', 'wstty', 'busybox', 'sh']);
+    const t = await wsAttach(s.socket, '/v1.41/containers/wstty/attach/ws?stream=1&stdin=1&stdout=1&detachKeys=ctrl-x,x');
+    t.ws.send('echo tty$((6*7))\r');
+    await t.waitFor('tty42');
+    t.ws.send(Buffer.from([24]));
+    t.ws.send('x');
+    r['ttyClose'] = await t.closed;
+    r['ttyRunning'] = (await s.docker(['inspect', '--format', '{{.State.Running}}', 'wstty'])).trim();
+    r['badKeys'] = await wsAttach(s.socket, '/v1.41/containers/wstty/attach/ws?stream=1&detachKeys=ctrl-1').then(() => 'opened', (e: { status?: number; body?: string }) => `${e.status} ${e.body?.trim()}`);
+    await s.docker(['rm', '-f', 'wscat', 'wsread', 'wspause', 'wstty']);
     seen.push(r);
   }
   const [d, k] = seen;
@@ -132,6 +142,16 @@ test('attach over websocket: output, stdin to cat, close on exit, logs, framing,
   assert.equal(d!['catBinary'], true);
   assert.equal(d!['readBinary'], false);
   assert.deepEqual(d, k);
+  // from API 1.42 (newer than dockerd 20.10) the stream flags count, as in later dockerd: stdout only
+  await dray.docker(['run', '-d', '-i', '--name', 'wsnew', 'busybox', 'sh', '-c', 'read x; echo out; echo err >&2']);
+  try {
+    const n = await wsAttach(dray.socket, '/v1.43/containers/wsnew/attach/ws?stream=1&stdin=1&stdout=1');
+    n.ws.send('go\n');
+    assert.equal(await n.closed, 1000);
+    assert.equal(n.text(), 'out\n');
+  } finally {
+    await dray.docker(['rm', '-f', 'wsnew']);
+  }
 });
 
 const CONFIG_FIELDS = ['Cmd', 'Entrypoint', 'Env', 'ExposedPorts', 'Labels', 'User', 'Volumes', 'WorkingDir', 'OnBuild', 'Healthcheck', 'StopSignal'];
@@ -144,6 +164,7 @@ const CHANGE_SETS: string[][] = [
   ['ENTRYPOINT []'],
   ['# a comment', 'ENV X=1 \\', '  Y=2', 'HEALTHCHECK NONE', 'EXPOSE 127.0.0.1:80:90/udp', 'CMD []'],
   ['ENV K=v', 'LABEL k=$K', 'USER ${K}', 'WORKDIR rel'],
+  ['HEALTHCHECK --retries=2 CMD ["x"]'],
 ];
 const BAD_CHANGES: string[][] = [
   ['RUN echo'], ['STOPSIGNAL SIGKILL'], ['ENV A'], ['ENV A=1 B'], ['ENV =x'], ['EXPOSE abc'], ['EXPOSE 80/foo'], ['VOLUME [""]'], ['CMD ["a", 1]'],
@@ -160,7 +181,7 @@ function pick(configJson: string, sortEnv = false): Record<string, unknown> {
 const changeArgs = (changes: string[]): string[] => changes.flatMap((c) => ['--change', c]);
 
 test('commit --change and import --change: the same image Config as dockerd, the same errors', needsRoot, async () => {
-  for (const s of [dray, real]) await s.docker(['run', '--name', 'chsrc', '-e', 'FOO=1', '-w', '/tmp', '--label', 'from=ctr', 'busybox', 'true'], { cli: 'v28' });
+  for (const s of [dray, real]) await s.docker(['run', '--name', 'chsrc', '-e', 'FOO=1', '-w', '/tmp', '--label', 'from=ctr', '--health-cmd', 'true', '--health-interval', '7s', 'busybox', 'true'], { cli: 'v28' });
   try {
     for (const [i, changes] of CHANGE_SETS.entries()) {
       const got: Record<string, unknown>[] = [];

@@ -120,7 +120,14 @@ export function mergeCommitConfig(user: ContainerConfig, base: ContainerConfig):
     if (!out.Cmd?.length) out.Cmd = base.Cmd ?? null;
     if (out.Entrypoint === null || out.Entrypoint === undefined) out.Entrypoint = base.Entrypoint ?? null;
   }
-  if (!out.Healthcheck && base.Healthcheck) out.Healthcheck = base.Healthcheck;
+  if (base.Healthcheck) {
+    // a changed healthcheck takes the container's values for the fields it leaves zero
+    const h = { ...(out.Healthcheck ?? {}) };
+    const b = base.Healthcheck;
+    if (!h.Test?.length && b.Test) h.Test = b.Test;
+    for (const k of ['Interval', 'Timeout', 'StartPeriod', 'Retries'] as const) if (!h[k] && b[k]) h[k] = b[k];
+    out.Healthcheck = h;
+  }
   if (!out.WorkingDir) out.WorkingDir = base.WorkingDir ?? '';
   if (!Object.keys(out.Volumes ?? {}).length) out.Volumes = base.Volumes;
   else out.Volumes = { ...(out.Volumes ?? {}), ...(base.Volumes ?? {}) };

@@ -149,9 +149,10 @@ export function containerRoutes(router: Router, d: ContainerRouteDeps): void {
     const rec = containers.store.resolve(ctx.param('id'));
     if (rec.State.Paused) throw conflict(`You cannot attach to a paused container, unpause it first`);
     const tty = rec.Config.Tty === true;
+    const detachKeys = parseDetachKeys(ctx.query.get('detachKeys'));
     const sock = ctx.hijack(tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
     await serveAttach(containers, rec, sock, {
-      logs: ctx.flag('logs'), stream: ctx.flag('stream'), stdin: ctx.flag('stdin'), stdout: ctx.flag('stdout'), stderr: ctx.flag('stderr'),
+      logs: ctx.flag('logs'), stream: ctx.flag('stream'), stdin: ctx.flag('stdin'), stdout: ctx.flag('stdout'), stderr: ctx.flag('stderr'), detachKeys,
     }, (kind, b) => { if (sock.writable) sock.write(tty ? b : muxFrame(kind, b)); });
   });
 
@@ -166,6 +167,7 @@ export function containerRoutes(router: Router, d: ContainerRouteDeps): void {
     const rec = containers.store.resolve(name);
     if (rec.State.Paused) throw conflict(`container ${name} is paused, unpause the container before attach`);
     if (rec.State.Restarting) throw conflict(`container ${name} is restarting, wait until the container is running`);
+    const detachKeys = parseDetachKeys(ctx.query.get('detachKeys'));
     const bad = wsHandshakeError(ctx);
     if (bad) {
       // x/net/websocket's plain-text answer on a request that is no websocket handshake
@@ -180,7 +182,7 @@ export function containerRoutes(router: Router, d: ContainerRouteDeps): void {
     const all = !apiVersionAtLeast(ctx.version, '1.42');
     await serveAttach(containers, rec, sock, {
       logs: ctx.flag('logs'), stream: ctx.flag('stream'),
-      stdin: all || ctx.flag('stdin'), stdout: all || ctx.flag('stdout'), stderr: all || ctx.flag('stderr'),
+      stdin: all || ctx.flag('stdin'), stdout: all || ctx.flag('stdout'), stderr: all || ctx.flag('stderr'), detachKeys,
     }, (_kind, b) => { if (sock.writable) sock.write(b); });
   });
 
@@ -225,7 +227,22 @@ export function containerRoutes(router: Router, d: ContainerRouteDeps): void {
 
 }
 
-export interface AttachOptions { logs: boolean; stream: boolean; stdin: boolean; stdout: boolean; stderr: boolean }
+export interface AttachOptions { logs: boolean; stream: boolean; stdin: boolean; stdout: boolean; stderr: boolean; detachKeys: Buffer }
+
+const CTRL = '@abcdefghijklmnopqrstuvwxyz[\\]^_';
+
+/** Docker's detach keys (`ctrl-p,ctrl-q` by default; single characters, ctrl-<c>, DEL); bad ones are dockerd's 400. */
+export function parseDetachKeys(spec: string | null): Buffer {
+  if (!spec) return Buffer.from([16, 17]);
+  const codes: number[] = [];
+  for (const key of spec.split(',')) {
+    if (key.length === 1) codes.push(key.charCodeAt(0));
+    else if (key === 'DEL') codes.push(127);
+    else if (key.startsWith('ctrl-') && key.length === 6 && CTRL.includes(key[5]!)) codes.push(CTRL.indexOf(key[5]!));
+    else throw badRequest(`Invalid detach keys (${spec}) provided`);
+  }
+  return Buffer.from(codes);
+}
 
 /**
  * One attach session on a taken-over connection (hijacked or websocket):
@@ -242,7 +259,10 @@ export async function serveAttach(
   if (!o.stream) { sock.end(); return; }
   const cur = containers.store.get(rec.Id);
   if (!cur || (cur.State.Status !== 'created' && !cur.State.Running && !cur.State.Restarting)) { sock.end(); return; }
-  attachStreams(containers, rec.Id, sock, { stdin: o.stdin && rec.Config.OpenStdin === true, stdout: o.stdout, stderr: o.stderr, stdinOnce: rec.Config.StdinOnce === true }, write);
+  attachStreams(containers, rec.Id, sock, {
+    stdin: o.stdin && rec.Config.OpenStdin === true, stdout: o.stdout, stderr: o.stderr, stdinOnce: rec.Config.StdinOnce === true,
+    ...(rec.Config.Tty === true ? { detachKeys: o.detachKeys } : {}),
+  }, write);
 }
 
 /** Why a request is no websocket handshake, in x/net/websocket's words (what dockerd answers); undefined when it is one. */
@@ -274,7 +294,7 @@ function wsDuplex(ws: WebSocket, binary: boolean): Duplex {
 /** Wires a hijacked connection to a container's live streams (and its stdin). */
 export function attachStreams(
   containers: ContainerManager, id: string, sock: Duplex,
-  o: { stdin: boolean; stdout: boolean; stderr: boolean; stdinOnce: boolean },
+  o: { stdin: boolean; stdout: boolean; stderr: boolean; stdinOnce: boolean; detachKeys?: Buffer },
   write: (kind: 1 | 2, b: Buffer) => void,
 ): void {
   const hub = containers.hub(id);
@@ -308,7 +328,23 @@ export function attachStreams(
     }
     return undefined;
   };
+  // With a TTY, dockerd's escape proxy: a key of the sequence read alone (a
+  // one-byte read) is held back; the whole sequence detaches the client
+  // (the container runs on, its stdin stays open); anything else releases
+  // what was held.
+  const keys = o.detachKeys;
+  let held = 0;
+  let detached = false;
   sock.on('data', (b: Buffer) => {
+    if (detached) return;
+    if (keys?.length) {
+      if (b.length === 1 && b[0] === keys[held]) {
+        if (held === keys.length - 1) { detached = true; onEnd(); return; }
+        held++;
+        return;
+      }
+      if (held) { b = Buffer.concat([keys.subarray(0, held), b]); held = 0; }
+    }
     sock.pause();
     chain = chain.then(async () => {
       const c = await client();
@@ -317,7 +353,7 @@ export function attachStreams(
   });
   sock.on('end', () => {
     chain = chain.then(async () => {
-      if (!o.stdinOnce) return;
+      if (!o.stdinOnce || detached) return;
       const c = containers.live(id)?.client;
       await c?.closeStdin().catch(() => undefined);
     });
