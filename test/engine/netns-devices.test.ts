@@ -346,3 +346,22 @@ function apiPost(socket: string, path: string, body: string): Promise<{ status: 
     req.end(body);
   });
 }
+
+test('--network container:<x> across a kill -9 of drayd: the joiner is re-adopted in its owner\'s namespace', needsRoot, async () => {
+  const owner = `owner-${uniq()}`;
+  const joiner = `joiner-${uniq()}`;
+  try {
+    await dray.docker(['run', '-d', '--name', owner, 'busybox', 'sleep', '300']);
+    await dray.docker(['run', '-d', '--name', joiner, '--network', `container:${owner}`, 'busybox', 'sleep', '300']);
+    await dray.kill9();
+    await dray.restart();
+    const ns = async (c: string): Promise<string> => (await dray.docker(['exec', c, 'readlink', '/proc/self/ns/net'])).trim();
+    assert.equal(await ns(joiner), await ns(owner));
+    const j = (JSON.parse(await dray.docker(['inspect', joiner])) as Inspect[])[0]!;
+    assert.deepEqual([j.NetworkSettings.Networks, j.Config.Hostname], [{}, (await dray.docker(['inspect', '-f', '{{.Config.Hostname}}', owner])).trim()]);
+    await dray.docker(['stop', '-t', '0', owner]);
+    assert.equal((await dray.docker(['inspect', '-f', '{{.State.Running}}', joiner])).trim(), 'true');
+  } finally {
+    await dray.dockerResult(['rm', '-f', joiner, owner]);
+  }
+});
