@@ -53,6 +53,8 @@ test('run in the foreground: output, exit codes, env, workdir, user, entrypoint'
       ['run', '--rm', '--read-only', 'busybox', 'sh', '-c', 'touch /x 2>&1; echo $?'],
       ['run', '--rm', 'busybox', 'sh', '-c', 'cat /proc/kcore 2>&1 | head -c 20; mount | grep -E " /(proc/sys|dev/shm|sys) " | cut -d" " -f2-4'],
       ['run', '--rm', 'busybox', 'nonexistent-command'],
+      // a missing WORKDIR is made at start (0755)
+      ['run', '--rm', '-w', '/made/by/start', 'busybox', 'sh', '-c', 'pwd; ls -ld . | cut -c1-10'],
     ];
     for (const args of cases) {
       const [d, r] = await both(args, cli);
@@ -216,6 +218,18 @@ test('kill -9 of drayd\'s dray-containerd: drayd starts it again; containers kee
   } finally {
     await dray.dockerResult(['rm', '-f', 'outlives', 'exits-meanwhile']);
   }
+});
+
+test('create: Env merged as dockerd merges it (the user\'s entries first, then the image\'s not overridden)', needsRoot, async () => {
+  const names = ['{{json .Config.Env}}'];
+  const out: string[] = [];
+  for (const s of sides) {
+    const id = (await s.run(['create', '-e', 'ZED=1', '-e', 'ALPHA=2', 'busybox', 'true'])).stdout.trim();
+    out.push((await s.run(['inspect', '--format', names[0]!, id])).stdout);
+    await s.run(['rm', id]);
+  }
+  assert.equal(out[0], out[1]);
+  assert.match(out[0]!, /^\["ZED=1","ALPHA=2","PATH=/);
 });
 
 test('a stale container record in dray-containerd (a crash between a start and its exit handling) does not block the next start', needsRoot, async () => {

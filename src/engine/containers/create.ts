@@ -39,13 +39,12 @@ export function parseCreateBody(body: unknown): CreateRequest {
   return { config: c, hostConfig: (hc ?? {}) as HostConfig };
 }
 
+/** dockerd's merge: the user's entries as given, then the image's whose names the user did not set. */
 function mergeEnv(image: string[] = [], user: string[] = []): string[] {
-  const out = new Map<string, string>();
-  for (const e of [...image, ...user]) {
-    const i = e.indexOf('=');
-    out.set(i === -1 ? e : e.slice(0, i), e);
-  }
-  return [...out.values()];
+  if (user.length === 0) return [...image];
+  const key = (e: string): string => e.split('=')[0]!;
+  const mine = new Set(user.map(key));
+  return [...user, ...image.filter((e) => !mine.has(key(e)))];
 }
 
 /**

@@ -20,6 +20,7 @@ import { writeContainerFiles } from './files.ts';
 import { generateName, normalizeName } from './names.ts';
 import { buildSpec, joinedContainer, networkMode, processSpec } from './spec.ts';
 import { HealthMonitor } from './health.ts';
+import { ensureWorkingDir } from './workdir.ts';
 import { randomBytes } from 'node:crypto';
 import { ContainerStore } from './store.ts';
 import type { ContainerRecord } from './types.ts';
@@ -200,6 +201,7 @@ export class ContainerManager {
     try {
       const netnsPath = this.#joinNetwork(rec);
       const rootfs = this.#mountRootfs(rec);
+      ensureWorkingDir(rootfs, rec.Config.WorkingDir);
       const mps = rec.Dray.mountPoints ?? [];
       if (!rec.Dray.startedBefore) {
         // the image's content goes into empty volumes once, as dockerd does at create
