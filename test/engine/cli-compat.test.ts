@@ -232,6 +232,20 @@ test('create: Env merged as dockerd merges it (the user\'s entries first, then t
   assert.match(out[0]!, /^\["ZED=1","ALPHA=2","PATH=/);
 });
 
+test('ps: PORTS and NETWORKS columns as dockerd shows them (published, exposed only, stopped)', needsRoot, async () => {
+  const out: string[] = [];
+  for (const s of sides) {
+    const id = (await s.run(['run', '-d', '-p', '127.0.0.1::80', '--expose', '81', 'busybox', 'sleep', '300'])).stdout.trim();
+    const row = (await s.run(['ps', '--filter', `id=${id}`, '--format', '{{.Ports}}|{{.Networks}}'])).stdout;
+    await s.run(['stop', '-t', '0', id]);
+    const stopped = (await s.run(['ps', '-a', '--filter', `id=${id}`, '--format', '{{.Ports}}|{{.Networks}}'])).stdout;
+    await s.run(['rm', id]);
+    out.push((row + stopped).replace(/127\.0\.0\.1:\d+->/g, '127.0.0.1:N->'));
+  }
+  assert.equal(out[0], out[1]);
+  assert.equal(out[0], '81/tcp, 127.0.0.1:N->80/tcp|bridge\n|bridge\n');
+});
+
 test('a stale container record in dray-containerd (a crash between a start and its exit handling) does not block the next start', needsRoot, async () => {
   const { SupervisorClient } = await import('../../src/supervisor/client/index.ts');
   const id = (await dray.docker(['create', 'busybox', 'echo', 'fresh start'])).trim();

@@ -160,6 +160,11 @@ test('--network container:<x>: refused options, missing and stopped containers, 
       await d.ok(['create', '--name', self, '--network', `container:${self}`, 'busybox', 'true']);
       const own = await d.run(['start', self]);
       out.push(`own: ${own.code} ${daemonError(own.stderr)}`);
+      // a joiner has no network of its own to connect to another
+      const joiner = (await d.ok(['run', '-d', '--network', `container:${owner}`, 'busybox', 'sleep', '300'])).trim();
+      const connect = await d.run(['network', 'connect', 'bridge', joiner]);
+      out.push(`connect: ${connect.code} ${daemonError(connect.stderr)}`);
+      await d.run(['rm', '-f', joiner]);
       results.push(out);
     }
     assert.match(results[0]!.join('\n'), /-p: 125 conflicting options: port publishing and the container type network mode/);
@@ -275,7 +280,7 @@ test('device cgroup: --device-cgroup-rule under drayd\'s built-in runtime', need
   assert.match(r, /can't create \/dev\/x: Operation not permitted[\s\S]*can't open '\/dev\/x': No such device or address/);
 });
 
-test('device cgroup: --device PERMS under drayd\'s built-in runtime', { ...needsRoot, todo: 'the built-in runtime allows rwm to every linux.devices entry (src/runtime/plan/devices.ts withDefaultDeviceRules); runc does not' }, async () => {
+test('device cgroup: --device PERMS under drayd\'s built-in runtime', needsRoot, async () => {
   const r = await dray.docker(['run', '--rm', '--device', `${tmp}/devs/a:/dev/x:r`, 'busybox', 'sh', '-c', ACCESS]);
   assert.match(r, /can't create \/dev\/x: Operation not permitted/);
 });

@@ -65,6 +65,19 @@ export function shellQuote(a: string): string {
   return `'${a.replace(/'/g, `'"'"'`)}'`;
 }
 
+/** The list's Ports from inspect's NetworkSettings.Ports: one row per host binding, or the bare port when unpublished. */
+function listPorts(ports: unknown): Record<string, unknown>[] {
+  if (!ports || typeof ports !== 'object') return [];
+  const out: Record<string, unknown>[] = [];
+  for (const [key, bindings] of Object.entries(ports as Record<string, { HostIp?: string; HostPort?: string }[] | null>)) {
+    const [port, type = 'tcp'] = key.split('/');
+    const privatePort = Number(port);
+    if (!Array.isArray(bindings) || bindings.length === 0) { out.push({ PrivatePort: privatePort, Type: type }); continue; }
+    for (const b of bindings) out.push({ IP: b.HostIp || '0.0.0.0', PrivatePort: privatePort, PublicPort: Number(b.HostPort), Type: type });
+  }
+  return out;
+}
+
 export function listRow(rec: ContainerRecord): Record<string, unknown> {
   const cmd = [rec.Path, ...rec.Args].map(shellQuote).join(' ');
   return {
@@ -74,12 +87,12 @@ export function listRow(rec: ContainerRecord): Record<string, unknown> {
     ImageID: rec.Image,
     Command: cmd,
     Created: Math.floor(Date.parse(rec.Created) / 1000),
-    Ports: [],
+    Ports: listPorts(rec.NetworkSettings['Ports']),
     Labels: rec.Config.Labels ?? {},
     State: rec.State.Status,
     Status: statusText(rec),
     HostConfig: { NetworkMode: rec.HostConfig.NetworkMode ?? 'default' },
-    NetworkSettings: { Networks: {} },
+    NetworkSettings: { Networks: rec.NetworkSettings['Networks'] ?? {} },
     Mounts: mountsView(rec),
   };
 }

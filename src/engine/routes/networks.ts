@@ -36,6 +36,7 @@ export function networkRoutes(router: Router, d: { network: NetworkManager; cont
     if (!body?.Container) throw badRequest('container is required');
     const n = network.inspect(ctx.param('id'));
     const rec = d.containers.store.resolve(body.Container);
+    if (rec.HostConfig.NetworkMode?.startsWith('container:')) throw badRequest('container sharing network namespace with another container or host cannot be connected to any other network');
     const live = d.containers.live(rec.Id);
     const ec = body.EndpointConfig ?? {};
     if (!live) {

@@ -36,10 +36,11 @@ export function deviceRecords(devices: Device[] | undefined, bind: boolean): Pla
 
 /**
  * The device cgroup rules every container gets after its own (as runc adds
- * them): mknod of anything, the default nodes, the console and ptys, and
- * each configured device.
+ * them): mknod of anything, the default nodes, the console and ptys. A
+ * configured device (linux.devices) is created, but its access is what the
+ * spec's own rules allow, as with runc (docker run --device /dev/x:r).
  */
-export function withDefaultDeviceRules(resources: Record<string, unknown> | undefined, devices: Device[] | undefined): Record<string, unknown> | undefined {
+export function withDefaultDeviceRules(resources: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
   const rules = resources?.['devices'];
   if (!Array.isArray(rules)) return resources;
   const allow = (type: string, major?: number, minor?: number): Record<string, unknown> => {
@@ -52,7 +53,6 @@ export function withDefaultDeviceRules(resources: Record<string, unknown> | unde
     { allow: true, type: 'c', access: 'm' }, { allow: true, type: 'b', access: 'm' },
     ...DEFAULT_DEVICES.map((d) => allow('c', d.major, d.minor)),
     allow('c', 5, 1), allow('c', 136), allow('c', 5, 2),
-    ...(devices ?? []).filter((d) => d.type !== 'p').map((d) => allow(d.type === 'u' ? 'c' : d.type, d.major, d.minor)),
   ];
   return { ...resources, devices: [...rules, ...extra] };
 }

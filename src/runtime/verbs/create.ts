@@ -71,7 +71,7 @@ export async function create(ctx: RuntimeContext, o: CreateOptions): Promise<Cre
     chmodSync(fifo, 0o622); // mknod's mode went through the umask
     cg.create();
     cgMade = true;
-    for (const w of cg.set(withDefaultDeviceRules(b.spec.linux?.resources, b.spec.linux?.devices) ?? {}).warnings) ctx.warn(w);
+    for (const w of cg.set(withDefaultDeviceRules(b.spec.linux?.resources) ?? {}).warnings) ctx.warn(w);
     const saved = cg.saved();
     const record: ContainerRecord = {
       ociVersion: b.spec.ociVersion, id, pid: 0, bundle: b.dir, rootfs: b.rootfs, created: new Date().toISOString(),
