@@ -221,15 +221,25 @@ test('kill -9 of drayd\'s dray-containerd: drayd starts it again; containers kee
 });
 
 test('create: Env merged as dockerd merges it (the user\'s entries first, then the image\'s not overridden)', needsRoot, async () => {
-  const names = ['{{json .Config.Env}}'];
+  // through the API: the CLI itself reorders -e values
+  const { request } = await import('node:http');
+  const post = (socketPath: string, path: string, body: object): Promise<string> => new Promise((resolve, reject) => {
+    const r = request({ socketPath, method: 'POST', path, headers: { 'content-type': 'application/json' } }, (res) => {
+      let b = '';
+      res.on('data', (c: Buffer) => { b += c; });
+      res.on('end', () => resolve(b));
+    });
+    r.on('error', reject);
+    r.end(JSON.stringify(body));
+  });
   const out: string[] = [];
-  for (const s of sides) {
-    const id = (await s.run(['create', '-e', 'ZED=1', '-e', 'ALPHA=2', 'busybox', 'true'])).stdout.trim();
-    out.push((await s.run(['inspect', '--format', names[0]!, id])).stdout);
-    await s.run(['rm', id]);
+  for (const [sock, side] of [[dray.socket, sides[0]!], [real.socket, sides[1]!]] as const) {
+    const { Id: id } = JSON.parse(await post(sock, '/v1.41/containers/create', { Image: 'busybox', Cmd: ['true'], Env: ['ZED=1', 'ALPHA=2', 'ZED=3'] })) as { Id: string };
+    out.push((await side.run(['inspect', '--format', '{{json .Config.Env}}', id])).stdout);
+    await side.run(['rm', id]);
   }
   assert.equal(out[0], out[1]);
-  assert.match(out[0]!, /^\["ZED=1","ALPHA=2","PATH=/);
+  assert.match(out[0]!, /^\["ZED=1","ALPHA=2","ZED=3","PATH=/);
 });
 
 test('ps: PORTS and NETWORKS columns as dockerd shows them (published, exposed only, stopped)', needsRoot, async () => {
