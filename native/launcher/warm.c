@@ -92,7 +92,7 @@ int warm_path(int argc, char **argv, const char *repo, const char *node, const c
   struct globals g;
   if (parse_globals(argc, argv, &g) < 0 || g.root[0] != '/') return -1;
   const char *verb = argv[g.verb];
-  if (strcmp(verb, "create") && strcmp(verb, "run")) return -1;
+  if (strcmp(verb, "create") && strcmp(verb, "run") && strcmp(verb, "exec")) return -1;
   for (int i = g.verb + 1; i < argc; i++) if (strstr(argv[i], "preserve-fds")) return -1;
   for (int fd = 0; fd < 3; fd++) if (fcntl(fd, F_GETFD) < 0) return -1;
 

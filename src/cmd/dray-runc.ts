@@ -3,7 +3,8 @@
 import { writeSync } from 'node:fs';
 import { UsageError } from '../common/command-line.ts';
 import { DRAY_VERSION, OCI_SPEC_VERSION } from '../common/version.ts';
-import { createFlags, createOpts, int, runFlags, str } from '../runtime/cli/create-flags.ts';
+import { createFlags, createOpts, runFlags, str } from '../runtime/cli/create-flags.ts';
+import { execFlags, execOpts } from '../runtime/cli/exec-flags.ts';
 import { parseGoFlags, type GoFlag, type GoValues } from '../runtime/cli/go-flags.ts';
 import { DEFAULT_ROOT, runtimeContext, type RuntimeContext } from '../runtime/context.ts';
 import { RuntimeLog } from '../runtime/log.ts';
@@ -70,26 +71,10 @@ const VERBS: Record<string, Verb> = {
   },
   exec: {
     usage: 'exec [command options] <container-id> <command> [command options]',
-    flags: [
-      { name: 'console-socket', kind: 'string' }, { name: 'cwd', kind: 'string' }, { name: 'env', short: 'e', kind: 'list' },
-      { name: 'tty', short: 't', kind: 'bool' }, { name: 'user', short: 'u', kind: 'string' }, { name: 'additional-gids', short: 'g', kind: 'list' },
-      { name: 'process', short: 'p', kind: 'string' }, { name: 'detach', short: 'd', kind: 'bool' }, { name: 'pid-file', kind: 'string' },
-      { name: 'process-label', kind: 'string' }, { name: 'apparmor', kind: 'string' }, { name: 'no-new-privs', kind: 'bool' },
-      { name: 'cap', short: 'c', kind: 'list' }, { name: 'preserve-fds', kind: 'string' }, { name: 'cgroup', kind: 'list' },
-      { name: 'ignore-paused', kind: 'bool' }, { name: 'pidfd-socket', kind: 'string' },
-    ],
+    flags: execFlags,
     async run(ctx, v, a) {
       need(a, 1, this.usage);
-      const gids = ((v['additional-gids'] as string[] | undefined) ?? []).map((g) => {
-        if (!/^[0-9]+$/.test(g)) throw new UsageError(`invalid additional gid ${JSON.stringify(g)}`);
-        return Number(g);
-      });
-      return (await import('../runtime/verbs/exec.ts')).exec(ctx, {
-        id: a[0]!, args: a.slice(1), processFile: str(v, 'process'), tty: v['tty'] === true, consoleSocket: str(v, 'console-socket'),
-        detach: v['detach'] === true, pidFile: str(v, 'pid-file'), env: v['env'] as string[] | undefined, cwd: str(v, 'cwd'),
-        user: str(v, 'user'), additionalGids: gids, caps: v['cap'] as string[] | undefined, noNewPrivs: v['no-new-privs'] === true,
-        preserveFds: int(v, 'preserve-fds') ?? 0, ignorePaused: v['ignore-paused'] === true,
-      });
+      return (await import('../runtime/verbs/exec.ts')).exec(ctx, execOpts(v, a));
     },
   },
   pause: {

@@ -7,7 +7,7 @@
 // served warm.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { needsRoot } from '../support/root.ts';
@@ -110,6 +110,37 @@ describe('dray-runc warm runtime server', needsRoot, () => {
     assert.deepEqual([twice.status, twice.stderr], [b.runc(['create', 'dup'], { env: COLD }).status, b.runc(['create', 'dup'], { env: COLD }).stderr]);
     assert.match(twice.stderr, /exists/);
     ok(b.runc(['delete', '--force', 'dup']));
+  });
+
+  it('exec --detach (a shim\'s exec) without Node; foreground exec and stdin processes fall back; errors read as the CLI\'s', () => {
+    warmUp();
+    b.configure(['sleep', '1000'], (s) => { s.root!.readonly = false; });
+    ok(b.runc(['run', '--detach', 'ex'], { env: NO_NODE }));
+    try {
+      const init = JSON.parse(b.runc(['state', 'ex']).stdout).pid as number;
+      ok(b.runc(['exec', '--detach', '--pid-file', 'exec.pid', 'ex', 'sh', '-c', 'echo warm exec > /tmp/by-exec'], { env: NO_NODE }));
+      const pid = Number(readFileSync(join(b.dir, 'exec.pid'), 'utf8'));
+      assert.ok(pid > 0);
+      // the shell creates the file, then writes: wait for both
+      const written = (f: string): boolean => existsSync(f) && readFileSync(f, 'utf8').endsWith('\n');
+      const file = `/proc/${init}/root/tmp/by-exec`;
+      for (let i = 0; i < 300 && !written(file); i++) sleep(10);
+      assert.equal(readFileSync(file, 'utf8'), 'warm exec\n');
+      // a process file, relative to the caller's cwd
+      writeFileSync(join(b.dir, 'proc.json'), JSON.stringify({ args: ['sh', '-c', 'id -u > /tmp/as-user'], cwd: '/', user: { uid: 1234, gid: 1234 }, env: ['PATH=/bin'] }));
+      ok(b.runc(['exec', '--detach', '--process', 'proc.json', 'ex'], { env: NO_NODE }));
+      for (let i = 0; i < 300 && !written(`/proc/${init}/root/tmp/as-user`); i++) sleep(10);
+      assert.equal(readFileSync(`/proc/${init}/root/tmp/as-user`, 'utf8'), '1234\n');
+      // the foreground (its output and status are the CLI's) and --process - go to Node
+      assert.match(b.runc(['exec', 'ex', 'true'], { env: NO_NODE }).stderr, /dray-no-such-flag/);
+      assert.match(b.runc(['exec', '--detach', '--process', '-', 'ex'], { env: NO_NODE }).stderr, /dray-no-such-flag/);
+      const warm = b.runc(['exec', '--detach', 'nope', 'true'], { env: NO_NODE });
+      const cold = b.runc(['exec', '--detach', 'nope', 'true'], { env: COLD });
+      assert.notEqual(warm.status, 0);
+      assert.deepEqual([warm.status, warm.stderr], [cold.status, cold.stderr]);
+    } finally {
+      ok(b.runc(['delete', '--force', 'ex']));
+    }
   });
 
   it('serves concurrent calls', async () => {

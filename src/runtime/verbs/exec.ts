@@ -13,7 +13,7 @@ import { RuntimeError } from '../errors.ts';
 import { buildExecPlan } from '../plan/exec.ts';
 import { listenerPayload, seccompPlan } from '../plan/seccomp.ts';
 import { listenConsole, proxyConsole } from '../process/console.ts';
-import { launchExecutor } from '../process/launch.ts';
+import { launchExecutor, type ExecutorSpawner } from '../process/launch.ts';
 import { liveStatus, ociState } from '../state/status.ts';
 import { writePidFile } from './create.ts';
 
@@ -36,6 +36,8 @@ export interface ExecOptions {
   preserveFds?: number;
   ignorePaused?: boolean;
   stdio?: [number | 'inherit' | 'ignore', number | 'inherit' | 'ignore', number | 'inherit' | 'ignore'];
+  /** Who starts the executor (default: a child of this process; the warm server has its caller start it). */
+  spawnExecutor?: ExecutorSpawner;
 }
 
 function processFor(base: Process | undefined, o: ExecOptions): Process {
@@ -96,7 +98,7 @@ export async function exec(ctx: RuntimeContext, o: ExecOptions): Promise<number>
   if (!o.detach) for (const s of FORWARDED) process.on(s, forward);
   try {
     const launched = await launchExecutor({
-      plan, preserveFds: o.preserveFds ?? 0, stdio: o.stdio, until: 'exec',
+      plan, preserveFds: o.preserveFds ?? 0, stdio: o.stdio, until: 'exec', ...(o.spawnExecutor ? { spawn: o.spawnExecutor } : {}),
       onPid: (p) => { pid = p; cg?.apply(p); return ''; },
       listenerPayload: (p) => listenerPayload(seccomp, p, JSON.stringify(ociState(rec, 'running'))),
     });

@@ -1,7 +1,8 @@
 // The warm runtime server: one Node process per --root, started on demand
 // by bin/dray-runc (native/launcher/warm.c) and gone after IDLE_MS without
-// a caller, that does create's and run's policy work (validation, cgroup,
-// plan, state) for a launcher that has no Node start to pay. The process
+// a caller, that does create's, run's and detached exec's policy work
+// (validation, cgroup, plan, state) for a launcher that has no Node start
+// to pay (a shim's `exec --detach`, as containerd's shim calls runc, too). The process
 // tree stays runc's: the executor (so the container's init) is forked by
 // the calling launcher, never by this server; the plan and the sync
 // protocol go over a pipe and a socket pair the launcher made and sent here
@@ -31,12 +32,14 @@ import { dirname, resolve } from 'node:path';
 import { UsageError } from '../../common/command-line.ts';
 import { native } from '../../common/native.ts';
 import { createFlags, createOpts, runFlags } from '../cli/create-flags.ts';
+import { execFlags, execOpts } from '../cli/exec-flags.ts';
 import { parseGoFlags } from '../cli/go-flags.ts';
-import { runtimeContext } from '../context.ts';
+import { runtimeContext, type RuntimeContext } from '../context.ts';
 import { RuntimeLog } from '../log.ts';
 import type { ExecutorSpawner, SpawnedExecutor } from '../process/launch.ts';
 import { create } from '../verbs/create.ts';
 import { run } from '../verbs/run.ts';
+import { exec, type ExecOptions } from '../verbs/exec.ts';
 
 const IDLE_MS = 5000;
 const MAGIC = 'DRAYWARM2';
@@ -154,6 +157,50 @@ interface HeldFds {
   count(): number;
 }
 
+type VerbFn = (ctx: RuntimeContext, spawnExecutor: ExecutorSpawner, onCreated: (pid: number) => void) => Promise<number>;
+
+/**
+ * The verb as the CLI would run it, or undefined when this server must
+ * decline it (the launcher then runs the CLI): usage errors, --help,
+ * --preserve-fds, a terminal to proxy through the caller's stdio, an exec
+ * that is not detached (its output and exit belong to the CLI) or reads its
+ * process from stdin. Paths are the caller's, resolved against its cwd.
+ */
+function prepare(verb: string, args: string[], cwd: string): VerbFn | undefined {
+  let values;
+  let rest: string[];
+  try {
+    ({ values, rest } = parseGoFlags(args, [...(verb === 'run' ? runFlags : verb === 'exec' ? execFlags : createFlags), { name: 'help', short: 'h', kind: 'bool' }]));
+  } catch (err) {
+    if (err instanceof UsageError) return undefined;
+    throw err;
+  }
+  if (values['help'] || rest.length < 1 || values['preserve-fds'] !== undefined) return undefined;
+  const detach = values['detach'] === true;
+  if (verb === 'exec') {
+    let o: ExecOptions;
+    try { o = execOpts(values, rest); } catch { return undefined; }
+    if (!detach || o.processFile === '-' || values['pidfd-socket'] !== undefined) return undefined;
+    if (o.processFile !== undefined) o.processFile = resolve(cwd, o.processFile);
+    if (o.pidFile !== undefined) o.pidFile = resolve(cwd, o.pidFile);
+    if (o.consoleSocket !== undefined) o.consoleSocket = resolve(cwd, o.consoleSocket);
+    return (ctx, spawnExecutor) => exec(ctx, { ...o, spawnExecutor });
+  }
+  let opts;
+  try { opts = createOpts(values, rest[0]!); } catch { return undefined; }
+  opts.bundle = resolve(cwd, opts.bundle);
+  if (opts.pidFile !== undefined) opts.pidFile = resolve(cwd, opts.pidFile);
+  if (opts.consoleSocket !== undefined) opts.consoleSocket = resolve(cwd, opts.consoleSocket);
+  // A terminal without --console-socket is proxied through the CLI's own stdio: the CLI's to do.
+  let peek: { process?: { terminal?: boolean } };
+  try { peek = JSON.parse(readFileSync(resolve(opts.bundle, 'config.json'), 'utf8')) as typeof peek; } catch { return undefined; }
+  if (typeof peek !== 'object' || peek === null) return undefined;
+  if (verb === 'run' && !detach && peek.process?.terminal === true && opts.consoleSocket === undefined) return undefined;
+  const o = opts;
+  if (verb === 'create') return async (ctx, spawnExecutor) => { await create(ctx, { ...o, spawnExecutor }); return 0; };
+  return (ctx, spawnExecutor, onCreated) => run(ctx, { ...o, detach, spawnExecutor, onCreated });
+}
+
 async function answer(c: net.Socket, data: Buffer, peerPid: number, env: ServerEnv, held: HeldFds): Promise<void> {
   const send = (s: string): void => { if (!c.destroyed) c.write(s); };
   const decline = (): void => {
@@ -165,30 +212,12 @@ async function answer(c: net.Socket, data: Buffer, peerPid: number, env: ServerE
   const parts = data.toString('utf8').split('\0');
   const [magic, umask, cwd, root, logFile, logFormat, verb, ...args] = parts;
   if (magic !== MAGIC || held.count() !== 4 || root !== env.root || cwd === undefined || !cwd.startsWith('/') ||
-      Number.parseInt(umask ?? '', 8) !== env.umask || (verb !== 'create' && verb !== 'run')) return decline();
+      Number.parseInt(umask ?? '', 8) !== env.umask || (verb !== 'create' && verb !== 'run' && verb !== 'exec')) return decline();
   const view = procView(peerPid);
   if (view.some((v, i) => v !== env.view[i])) return decline();
 
-  let values;
-  let rest: string[];
-  try {
-    ({ values, rest } = parseGoFlags(args, [...(verb === 'run' ? runFlags : createFlags), { name: 'help', short: 'h', kind: 'bool' }]));
-  } catch (err) {
-    if (err instanceof UsageError) return decline();
-    throw err;
-  }
-  if (values['help'] || rest.length < 1 || values['preserve-fds'] !== undefined) return decline();
-  const detach = values['detach'] === true;
-  let opts;
-  try { opts = createOpts(values, rest[0]!); } catch { return decline(); }
-  opts.bundle = resolve(cwd, opts.bundle);
-  if (opts.pidFile !== undefined) opts.pidFile = resolve(cwd, opts.pidFile);
-  if (opts.consoleSocket !== undefined) opts.consoleSocket = resolve(cwd, opts.consoleSocket);
-  // A terminal without --console-socket is proxied through the CLI's own stdio: the CLI's to do.
-  let peek: { process?: { terminal?: boolean } };
-  try { peek = JSON.parse(readFileSync(resolve(opts.bundle, 'config.json'), 'utf8')) as typeof peek; } catch { return decline(); }
-  if (typeof peek !== 'object' || peek === null) return decline();
-  if (verb === 'run' && !detach && peek.process?.terminal === true && opts.consoleSocket === undefined) return decline();
+  const verbFn = prepare(verb, args, cwd);
+  if (!verbFn) return decline();
 
   // From here on this server answers for the verb.
   const [planFd, syncFd, outFd, errFd] = held.take() as [number, number, number, number];
@@ -242,12 +271,7 @@ async function answer(c: net.Socket, data: Buffer, peerPid: number, env: ServerE
 
     let code = 1;
     try {
-      if (verb === 'create') {
-        await create(ctx, { ...opts, spawnExecutor });
-        code = 0;
-      } else {
-        code = await run(ctx, { ...opts, detach, spawnExecutor, onCreated: (pid) => send(`pid ${pid}\n`) });
-      }
+      code = await verbFn(ctx, spawnExecutor, (pid) => send(`pid ${pid}\n`));
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
       log.error(msg);
