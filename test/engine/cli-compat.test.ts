@@ -201,14 +201,24 @@ test('kill -9 of drayd: containers keep running, state and logs survive', needsR
 test('kill -9 of drayd\'s dray-containerd: drayd starts it again; containers keep running, exec, stop and exits work', needsRoot, async () => {
   const { readFileSync } = await import('node:fs');
   const supPid = (): number => Number(readFileSync(join(dray.execRoot, 'containerd', 'containerd.pid'), 'utf8').trim());
-  await dray.docker(['run', '-d', '--name', 'outlives', 'busybox', 'sleep', '600']);
+  await dray.docker(['run', '-d', '--name', 'outlives', 'busybox', 'sh', '-c', 'i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done']);
   await dray.docker(['run', '-d', '--name', 'exits-meanwhile', 'busybox', 'sh', '-c', 'sleep 1; exit 7']);
+  // a live attach session, open across the restart
+  const { spawn } = await import('node:child_process');
+  const attach = spawn('/usr/local/bin/docker', ['attach', '--no-stdin', 'outlives'], { env: dray.cliEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  let seen = '';
+  attach.stdout.on('data', (b: Buffer) => { seen += b.toString(); });
   try {
+    await waitUntil('attached output', async () => /tick \d+/.test(seen), 10_000);
     const pid = Number((await dray.docker(['inspect', '--format', '{{.State.Pid}}', 'outlives'])).trim());
     const old = supPid();
     process.kill(old, 'SIGKILL');
     await waitUntil('a new dray-containerd', async () => { try { const p = supPid(); return p !== old && (process.kill(p, 0), true); } catch { return false; } }, 20_000);
     process.kill(pid, 0); // the container never stopped
+    // the attach session goes on: drayd attached again to the new dray-containerd
+    const mark = seen.length;
+    await waitUntil('attach continues after the restart', async () => /tick \d+/.test(seen.slice(mark)), 20_000);
+    assert.equal(attach.exitCode, null, 'the attach session is still open');
     // the exit that happened while no supervisor ran reaches drayd through the re-adopted shim
     await waitUntil('exit recorded', async () => (await dray.docker(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', 'exits-meanwhile'])).trim() === 'exited 7', 20_000);
     assert.equal((await dray.docker(['exec', 'outlives', 'echo', 'still here'])), 'still here\n');
@@ -216,6 +226,7 @@ test('kill -9 of drayd\'s dray-containerd: drayd starts it again; containers kee
     assert.equal((await dray.docker(['inspect', '--format', '{{.State.Status}} {{.State.ExitCode}}', 'outlives'])).trim(), 'exited 137');
     assert.equal(await dray.docker(['run', '--rm', 'busybox', 'echo', 'new one']), 'new one\n');
   } finally {
+    attach.kill('SIGKILL');
     await dray.dockerResult(['rm', '-f', 'outlives', 'exits-meanwhile']);
   }
 });

@@ -6,7 +6,7 @@
 // its own, so a restart of drayd (even kill -9) finds every task there.
 import { EventEmitter } from 'node:events';
 import { constants } from 'node:os';
-import type { ShimExit, ShimStream } from '../../shim/client.ts';
+import { ShimStream, type ShimExit } from '../../shim/client.ts';
 import type { DockerCgroupStats } from '../../runtime/cgroups/index.ts';
 import { isAlreadyExists, isFailedPrecondition, isNotFound, SupervisorError, type SupervisorClient, type TaskAttach, type Timestamp } from '../../supervisor/client/index.ts';
 
@@ -82,16 +82,51 @@ const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 class SupervisorTask extends EventEmitter<{ exit: [ShimExit] }> implements TaskHandle {
   readonly #c: SupervisorClient;
   readonly #id: string;
+  /** The init's current Attach stream (its stdin goes there). */
   #init: TaskAttach | undefined;
+  /** The init's output as attach() gives it: fed by one Attach stream after
+   * another when dray-containerd restarts, over when the output is. */
+  readonly #initOut = new ShimStream();
   readonly #execs = new Map<string, TaskAttach>();
   #closed = false;
+  #exited = false;
 
-  constructor(c: SupervisorClient, id: string, init: TaskAttach | undefined) {
+  constructor(c: SupervisorClient, id: string, init: TaskAttach | undefined, running = true) {
     super();
     this.#c = c;
     this.#id = id;
-    this.#init = init;
+    if (init) this.#pipe(init);
+    else if (running) void this.#reattach();
+    else this.#initOut.finish();
     void this.#follow();
+  }
+
+  #pipe(a: TaskAttach): void {
+    this.#init = a;
+    a.output.on('stdout', (b) => this.#initOut.push('stdout', b));
+    a.output.on('stderr', (b) => this.#initOut.push('stderr', b));
+    a.output.on('end', () => {
+      // ended: the output is over; broken: dray-containerd went away, its successor has the task
+      if (a.broken && !this.#closed && !this.#exited) void this.#reattach();
+      else this.#initOut.finish();
+    });
+  }
+
+  /** Attaches again once dray-containerd answers; gives up when the task is gone or over. */
+  async #reattach(): Promise<void> {
+    for (let backoff = 100; !this.#closed && !this.#exited;) {
+      await delay(backoff);
+      backoff = Math.min(backoff * 2, 2000);
+      try {
+        const a = await this.#c.tasks.attach(this.#id);
+        if (this.#closed || this.#exited) { a.close(); break; }
+        this.#pipe(a);
+        return;
+      } catch (err) {
+        if (isNotFound(err) || isFailedPrecondition(err)) break;
+      }
+    }
+    this.#initOut.finish();
   }
 
   /** Waits for the init's exit; a supervisor restart in between is waited out. */
@@ -99,12 +134,14 @@ class SupervisorTask extends EventEmitter<{ exit: [ShimExit] }> implements TaskH
     for (let backoff = 100; !this.#closed;) {
       try {
         const e = await this.wait();
+        this.#exited = true;
         if (!this.#closed) this.emit('exit', e);
         return;
       } catch (err) {
         if (this.#closed) return;
         if (isNotFound(err) || isFailedPrecondition(err)) {
           // the task is gone without a recorded exit (its shim died with it)
+          this.#exited = true;
           this.emit('exit', { id: this.#id, pid: 0, status: 'stopped', exitStatus: 255, exitedAt: new Date().toISOString(), oomKilled: false });
           return;
         }
@@ -179,9 +216,7 @@ class SupervisorTask extends EventEmitter<{ exit: [ShimExit] }> implements TaskH
   }
 
   async attach(): Promise<ShimStream> {
-    if (this.#init && !this.#init.output.ended) return this.#init.output;
-    this.#init = await this.#c.tasks.attach(this.#id);
-    return this.#init.output;
+    return this.#initOut;
   }
 
   close(): void {
@@ -242,7 +277,7 @@ export class SupervisorTasks implements TaskService {
       return { alive: false, exit: w ? { id, pid: p.pid, status: 'stopped', exitStatus: w.exitStatus, exitedAt: isoOf(w.exitedAt), oomKilled: w.oomKilled } : null };
     }
     const init = p.status === 'STOPPED' ? undefined : await this.#c.tasks.attach(id).catch(() => undefined);
-    const client = new SupervisorTask(this.#c, id, init);
+    const client = new SupervisorTask(this.#c, id, init, p.status !== 'STOPPED');
     let exited: ShimExit | null = null;
     if (p.status === 'STOPPED') {
       exited = await client.wait();

@@ -23,6 +23,8 @@ export interface TaskCreate {
 export interface TaskAttach {
   /** stdout/stderr chunks, then end when the process's output is over (or the stream broke). */
   output: ShimStream;
+  /** Set (before the output's end) when the stream failed rather than ended: the daemon went away, or close(). */
+  broken: boolean;
   write(data: Buffer): void;
   closeStdin(): void;
   /** Detaches (the process runs on). */
@@ -76,15 +78,17 @@ export class TasksApi {
     const output = new ShimStream();
     return new Promise<TaskAttach>((resolve, reject) => {
       let ready = false;
+      const att: TaskAttach = {
+        output,
+        broken: false,
+        write: (data) => { if (data.length > 0) call.write({ stdin: data }); },
+        closeStdin: () => { call.write({ closeStdin: true }); call.end(); },
+        close: () => { call.cancel(); },
+      };
       call.on('data', (m: { stream: number; data: Buffer }) => {
         if (!ready) {
           ready = true;
-          resolve({
-            output,
-            write: (data) => { if (data.length > 0) call.write({ stdin: data }); },
-            closeStdin: () => { call.write({ closeStdin: true }); call.end(); },
-            close: () => { call.cancel(); },
-          });
+          resolve(att);
           return;
         }
         if (m.stream === 1) output.push('stdout', m.data);
@@ -92,6 +96,7 @@ export class TasksApi {
       });
       call.on('end', () => { output.finish(); });
       call.on('error', (err: Error) => {
+        att.broken = true;
         output.finish();
         if (!ready) reject(fromServiceError(err));
       });
