@@ -3,13 +3,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { needsRoot } from '../support/root.ts';
-import { execCommand, startDockerd, waitUntil, type DockerdPeer, type DockerCli } from '../harness/index.ts';
+import { execCommand, waitUntil, type DockerdPeer, type DockerCli } from '../harness/index.ts';
 import { join } from 'node:path';
-import { testImage } from '../images/index.ts';
-import { startDrayd, type Drayd } from './support/drayd.ts';
+import type { Drayd } from './support/drayd.ts';
+import { startDaemonPair, type DaemonPair } from './support/pair.ts';
 
 let dray: Drayd;
 let real: DockerdPeer;
+let pair: DaemonPair | undefined;
 const CLIS: DockerCli[] = ['v28', 'v20'];
 
 interface Side { name: string; run(args: string[], cli?: DockerCli, input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> }
@@ -17,12 +18,8 @@ let sides: Side[] = [];
 
 before(async () => {
   if (needsRoot.skip) return;
-  const img = await testImage('busybox');
-  // one at a time, each assigned at once: after() must stop whatever did start
-  dray = await startDrayd();
-  real = await startDockerd();
-  await dray.docker(['load', '-i', img.dockerArchive]);
-  await real.docker(['load', '-i', img.dockerArchive]);
+  pair = await startDaemonPair();
+  ({ dray, real } = pair);
   sides = [
     { name: 'drayd', run: (a, cli = 'v28', input) => dray.dockerResult(a, { cli, ...(input !== undefined ? { input } : {}) }) },
     { name: 'dockerd', run: (a, cli = 'v28', input) => real.dockerResult(a, { cli, ...(input !== undefined ? { input } : {}) }) },
@@ -30,8 +27,7 @@ before(async () => {
 });
 
 after(async () => {
-  await dray?.stop();
-  real?.stop();
+  await pair?.stop();
 });
 
 /** Runs the same command on both daemons; returns [drayd, dockerd]. */

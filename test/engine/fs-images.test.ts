@@ -8,28 +8,24 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, readlinkS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { needsRoot } from '../support/root.ts';
-import { startDockerd, waitUntil, type DockerdPeer } from '../harness/index.ts';
-import { testImage } from '../images/index.ts';
-import { startDrayd, type Drayd } from './support/drayd.ts';
+import { waitUntil, type DockerdPeer } from '../harness/index.ts';
+import type { Drayd } from './support/drayd.ts';
+import { startDaemonPair, type DaemonPair } from './support/pair.ts';
 
 let dray: Drayd;
 let real: DockerdPeer;
+let pair: DaemonPair | undefined;
 let work: string;
 
 before(async () => {
   if (needsRoot.skip) return;
-  const img = await testImage('busybox');
-  // one at a time, each assigned at once: after() must stop whatever did start
-  dray = await startDrayd();
-  real = await startDockerd();
-  await dray.docker(['load', '-i', img.dockerArchive]);
-  await real.docker(['load', '-i', img.dockerArchive]);
+  pair = await startDaemonPair();
+  ({ dray, real } = pair);
   work = mkdtempSync(join(tmpdir(), 'drayd-fs-'));
 });
 
 after(async () => {
-  await dray?.stop();
-  real?.stop();
+  await pair?.stop();
   if (work) rmSync(work, { recursive: true, force: true });
 });
 

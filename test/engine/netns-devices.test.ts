@@ -11,15 +11,16 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { needsRoot } from '../support/root.ts';
-import { startDockerd, type DockerdPeer, type DockerCli, type ExecResult } from '../harness/index.ts';
-import { testImage } from '../images/index.ts';
+import type { DockerdPeer, DockerCli, ExecResult } from '../harness/index.ts';
 import { native } from '../../src/common/native.ts';
 import { ApiError } from '../../src/engine/api/errors.ts';
 import { containerDevices, parseCgroupRule, parseDeviceMappings } from '../../src/engine/containers/devices.ts';
-import { startDrayd, type Drayd } from './support/drayd.ts';
+import type { Drayd } from './support/drayd.ts';
+import { startDaemonPair, type DaemonPair } from './support/pair.ts';
 
 let dray: Drayd;
 let real: DockerdPeer;
+let pair: DaemonPair | undefined;
 let tmp = '';
 
 /** The two daemons behind one interface: the same CLI (28) against each. */
@@ -56,11 +57,8 @@ before(async () => {
   native().mknod(join(tmp, 'devs', 'sub', 'b'), S_IFBLK | 0o600, 120, 1);
   writeFileSync(join(tmp, 'devs', 'plain'), 'not a device');
   symlinkSync(join(tmp, 'devs', 'a'), join(tmp, 'link'));
-  const img = await testImage('busybox');
-  dray = await startDrayd();
-  real = await startDockerd();
-  await dray.docker(['load', '-i', img.dockerArchive]);
-  await real.docker(['load', '-i', img.dockerArchive]);
+  pair = await startDaemonPair();
+  ({ dray, real } = pair);
   const wrap = (name: string, run: Daemon['run'], spec: Daemon['spec']): Daemon => ({
     name, run, spec,
     async ok(args) {
@@ -77,9 +75,8 @@ before(async () => {
 
 after(async () => {
   try {
-    await dray?.stop();
+    await pair?.stop();
   } finally {
-    real?.stop();
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   }
 });

@@ -6,25 +6,22 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { needsRoot } from '../support/root.ts';
-import { startDockerd, type DockerdPeer } from '../harness/index.ts';
-import { testImage } from '../images/index.ts';
-import { startDrayd, type Drayd } from './support/drayd.ts';
+import type { DockerdPeer } from '../harness/index.ts';
+import type { Drayd } from './support/drayd.ts';
+import { startDaemonPair, type DaemonPair } from './support/pair.ts';
 
 let dray: Drayd;
 let real: DockerdPeer;
+let pair: DaemonPair | undefined;
 
 before(async () => {
   if (needsRoot.skip) return;
-  const img = await testImage('busybox');
-  dray = await startDrayd();
-  real = await startDockerd();
-  await dray.docker(['load', '-i', img.dockerArchive]);
-  await real.docker(['load', '-i', img.dockerArchive]);
+  pair = await startDaemonPair();
+  ({ dray, real } = pair);
 });
 
 after(async () => {
-  await dray?.stop();
-  real?.stop();
+  await pair?.stop();
 });
 
 type Spec = {
